@@ -1,0 +1,150 @@
+"""git through its command line: repository layout, config, remotes, tracked files.
+
+The git CLI is the reference for what users see (``core.hooksPath``, worktrees, includes
+in config files), so layout and config questions go to it rather than to a library
+reimplementation. Failures become gitprov errors here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitprov.errors import GitCommandError, GitprovError, NotARepositoryError
+
+# --path-format=absolute arrived in git 2.31; --fixed-value in 2.30.
+MINIMUM_GIT = (2, 31)
+
+
+@dataclass(frozen=True)
+class RepoLayout:
+    """Where a repository keeps things, as git itself resolves them."""
+
+    worktree: Path  # top of the current work tree (a linked worktree's own top)
+    git_dir: Path  # this work tree's git dir (.git, or .git/worktrees/<name>)
+    common_dir: Path  # shared by all worktrees: objects, refs, config, hooks
+    hooks_dir: Path  # where git runs hooks from (honours core.hooksPath)
+    hooks_path_setting: str | None  # core.hooksPath as configured, when set
+
+    @property
+    def gitprov_dir(self) -> Path:
+        """gitprov's local, never-committed state, shared by all worktrees."""
+        return self.common_dir / "gitprov"
+
+
+def git(
+    args: list[str], *, cwd: Path, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git ARGS`` in ``cwd``; raise GitCommandError on failure when ``check``."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitprovError(
+            "git is not installed or not on PATH",
+            "Install git 2.31 or newer and make sure 'git --version' works",
+        ) from None
+    if check and proc.returncode != 0:
+        detail = proc.stderr.strip().splitlines()
+        raise GitCommandError(
+            f"'git {' '.join(args)}' failed: {detail[-1] if detail else f'exit {proc.returncode}'}",
+            "Check that the repository is healthy ('git status'), then retry",
+        )
+    return proc
+
+
+def discover(cwd: Path) -> RepoLayout:
+    """Find the repository around ``cwd``; raise NotARepositoryError outside a work tree."""
+    proc = git(
+        [
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-dir",
+            "--git-common-dir",
+            "--git-path",
+            "hooks",
+            "--is-inside-work-tree",
+        ],
+        cwd=cwd,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise NotARepositoryError(
+            f"{cwd} is not inside a git repository",
+            "cd into your repository's work tree, or create one with 'git init'",
+        )
+    git_dir, common_dir, hooks_dir, inside = proc.stdout.splitlines()[:4]
+    if inside != "true":
+        raise NotARepositoryError(
+            f"{cwd} is not inside a git work tree (bare repository or .git directory)",
+            "Run gitprov from a checkout: cd into the work tree, or 'git clone' the repository",
+        )
+    top = git(["rev-parse", "--show-toplevel"], cwd=cwd).stdout.strip()
+    return RepoLayout(
+        worktree=Path(top),
+        git_dir=Path(git_dir),
+        common_dir=Path(common_dir),
+        hooks_dir=Path(hooks_dir),
+        hooks_path_setting=GitConfig(Path(top)).get("core.hooksPath"),
+    )
+
+
+class GitConfig:
+    """The repository's own config file (``git config --local``), shared by its worktrees."""
+
+    def __init__(self, cwd: Path) -> None:
+        self._cwd = cwd
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return git(["config", "--local", *args], cwd=self._cwd, check=check)
+
+    def get_all(self, key: str) -> list[str]:
+        """Every value of ``key`` (git exits 1 when there is none)."""
+        proc = self._run("--get-all", key, check=False)
+        if proc.returncode == 1:
+            return []
+        if proc.returncode != 0:
+            raise GitCommandError(
+                f"cannot read git config key {key}: {proc.stderr.strip()}",
+                "Check .git/config with 'git config --local --list'",
+            )
+        return proc.stdout.splitlines()
+
+    def get(self, key: str) -> str | None:
+        """The last value of ``key``, as git resolves it, or None."""
+        values = self.get_all(key)
+        return values[-1] if values else None
+
+    def add(self, key: str, value: str) -> None:
+        """Add one more value to a multi-valued key."""
+        self._run("--add", key, value)
+
+    def set(self, key: str, value: str) -> None:
+        """Set a key to exactly one value, replacing every value it had."""
+        self._run("--replace-all", key, value)
+
+    def remove_value(self, key: str, value: str) -> None:
+        """Remove exactly ``value`` from ``key``, leaving its other values alone."""
+        self._run("--fixed-value", "--unset-all", key, value, check=False)
+
+    def unset(self, key: str) -> None:
+        """Remove ``key`` entirely (no error when it is already absent)."""
+        self._run("--unset-all", key, check=False)
+
+
+def remotes(cwd: Path) -> list[str]:
+    """Names of the repository's git remotes."""
+    return git(["remote"], cwd=cwd).stdout.split()
+
+
+def tracked_files_under(cwd: Path, directory: Path) -> list[str]:
+    """Files git tracks below ``directory`` (empty when none or outside the work tree)."""
+    proc = git(["ls-files", "-z", "--", str(directory)], cwd=cwd, check=False)
+    return [name for name in proc.stdout.split("\0") if name]

@@ -1,0 +1,53 @@
+"""The ``gitprov`` application: every command is registered here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gitprov import __version__
+from gitprov.cli import doctor_cmd, setup_cmds
+
+app = typer.Typer(
+    name="gitprov",
+    help="Git-native provenance and artifact versioning: every commit carries its full lineage.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gitprov {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print gitprov's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Git-native provenance and artifact versioning: every commit carries its full lineage.
+
+    Exit codes: 0 ok, 1 error or failed check, 2 usage error, 3 internal bug,
+    130 interrupted (docs/errors.md).
+    """
+
+
+app.command("init")(setup_cmds.init)
+app.command("doctor")(doctor_cmd.doctor)
+app.command("uninstall")(setup_cmds.uninstall)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="gitprov")

@@ -1,0 +1,1 @@
+"""Use cases: typed keyword arguments in, data out. Services never print or exit."""
