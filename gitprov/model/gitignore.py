@@ -20,14 +20,36 @@ def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as git reads a .gitignore: split on LF only, a CR kept on its line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _bare(line: str) -> str:
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _block_span(lines: list[str]) -> tuple[int, int] | None:
+    """Indexes of the BEGIN and END marker lines (END may be missing: then the last line)."""
+    bare = [_bare(line) for line in lines]
+    if BEGIN not in bare:
+        return None
+    begin = bare.index(BEGIN)
+    end = bare.index(END, begin) if END in bare[begin:] else len(lines)
+    return begin, end
+
+
 def block_rules(text: str) -> list[str]:
     """The rules inside the gitprov block, in order (empty when there is no block)."""
-    lines = text.splitlines()
-    if BEGIN not in lines:
+    lines = _lines(text)
+    span = _block_span(lines)
+    if span is None:
         return []
-    start = lines.index(BEGIN) + 1
-    end = lines.index(END, start) if END in lines[start:] else len(lines)
-    return [line for line in lines[start:end] if line and not line.startswith("#")]
+    inside = (_bare(line) for line in lines[span[0] + 1 : span[1]])
+    return [line for line in inside if line and not line.startswith("#")]
 
 
 def with_rules(text: str, rules: Iterable[str]) -> str:
@@ -36,22 +58,22 @@ def with_rules(text: str, rules: Iterable[str]) -> str:
     Existing block rules keep their order; new ones are appended. The block is created at
     the end of the file when missing. Returns ``text`` unchanged when nothing is missing.
     """
+    lines = _lines(text)
+    span = _block_span(lines)
     present = block_rules(text)
     missing = [rule for rule in dict.fromkeys(rules) if rule not in present]
-    if not missing and BEGIN in text.splitlines():
+    if not missing and span is not None:
         return text
     nl = _newline(text)
-    lines = text.splitlines()
-    if BEGIN in lines:
-        start = lines.index(BEGIN)
-        end = lines.index(END, start) if END in lines[start:] else len(lines)
-        new_block = [BEGIN, *present, *missing, END]
-        head, tail = lines[:start], lines[end + 1 :]
-        trailing = nl if text.endswith(("\n", "\r")) or tail == [] else ""
-        return nl.join([*head, *new_block, *tail]) + trailing
+    block = nl.join([BEGIN, *present, *missing, END]) + nl
+    if span is not None:
+        head = "".join(line + "\n" for line in lines[: span[0]])
+        tail_lines = lines[span[1] + 1 :]
+        tail = "\n".join(tail_lines) + ("\n" if text.endswith("\n") and tail_lines else "")
+        return head + block + tail
     prefix = text
     if prefix and not prefix.endswith("\n"):
         prefix += nl
     if prefix and not prefix.endswith(nl * 2):
         prefix += nl  # one blank line between the user's rules and gitprov's block
-    return prefix + nl.join([BEGIN, *missing, END]) + nl
+    return prefix + block

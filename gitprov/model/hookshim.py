@@ -56,8 +56,24 @@ def shim_python(content: str) -> str | None:
     """The interpreter path a shim execs, or None when the shim names none."""
     import shlex  # noqa: PLC0415
 
-    for line in content.splitlines():
+    # Split on "\n" only: str.splitlines would also break on \x1c-\x1e, \x85 and
+    # \u2028, which sh treats as ordinary characters (and a path may contain them).
+    for line_start, line in _lines_with_offsets(content):
         if line.startswith(_PYTHON_ASSIGNMENT):
-            words = shlex.split(line[len(_PYTHON_ASSIGNMENT) :])
-            return words[0] if words else None
+            # The quoted value may span lines (a path with a newline), so lex from here.
+            lexer = shlex.shlex(content[line_start + len(_PYTHON_ASSIGNMENT) :], posix=True)
+            lexer.whitespace_split = True
+            try:
+                token = lexer.get_token()
+            except ValueError:
+                return None
+            return token if token != lexer.eof else None
     return None
+
+
+def _lines_with_offsets(content: str) -> list[tuple[int, str]]:
+    offsets, start = [], 0
+    for line in content.split("\n"):
+        offsets.append((start, line))
+        start += len(line) + 1
+    return offsets

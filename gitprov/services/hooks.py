@@ -109,6 +109,12 @@ def _exists(path: Path) -> bool:
     return path.is_symlink() or path.exists()
 
 
+def _is_ours(path: Path) -> bool:
+    # gitprov's shims are always regular files. A symlink is the user's even when it
+    # points at a shim (e.g. post-merge -> pre-commit, once pre-commit is a shim).
+    return path.is_file() and not path.is_symlink() and is_shim(path.read_bytes())
+
+
 def check_installable(layout: RepoLayout) -> None:
     """Raise before anything is written if installing the hooks cannot be done cleanly."""
     owner = hooks_owner(layout)
@@ -116,7 +122,7 @@ def check_installable(layout: RepoLayout) -> None:
         raise _owner_error(layout, owner)
     for hook in HOOK_NAMES:
         path = layout.hooks_dir / hook
-        if _exists(path) and not is_shim(path.read_bytes()) and _exists(_legacy(path)):
+        if _exists(path) and not _is_ours(path) and _exists(_legacy(path)):
             raise GitprovError(
                 f"both {path} and {_legacy(path).name} exist: another hook replaced "
                 "gitprov's after an earlier 'gitprov init'",
@@ -134,7 +140,7 @@ def install(layout: RepoLayout, *, python: str) -> list[Change]:
     for hook in HOOK_NAMES:
         path = layout.hooks_dir / hook
         shim = render_shim(template, hook=hook, python=python).encode()
-        if _exists(path) and is_shim(path.read_bytes()):
+        if _is_ours(path):
             if path.read_bytes() == shim:
                 continue
             atomic_write(path, shim, mode=0o755)
@@ -156,7 +162,7 @@ def uninstall(layout: RepoLayout) -> list[Change]:
     changes = []
     for hook in HOOK_NAMES:
         path, legacy = layout.hooks_dir / hook, _legacy(layout.hooks_dir / hook)
-        ours = _exists(path) and is_shim(path.read_bytes())
+        ours = _is_ours(path)
         if _exists(path) and not ours:
             continue  # someone else's hook: never gitprov's to remove
         if _exists(legacy):
@@ -191,10 +197,10 @@ def inspect(layout: RepoLayout) -> list[HookStatus]:
         if not _exists(path):
             statuses.append(HookStatus(hook, "missing", chains, f"no hook at {path}"))
             continue
-        content = path.read_bytes()
-        if not is_shim(content):
+        if not _is_ours(path):
             statuses.append(HookStatus(hook, "foreign", chains, f"{path} is not gitprov's"))
             continue
+        content = path.read_bytes()
         python = shim_python(content.decode(errors="replace"))
         if python is None or not os.access(python, os.X_OK):
             detail = f"runs {python}, which no longer exists"
