@@ -42,6 +42,14 @@ def _initialised() -> bool:
     return os.path.isfile(os.path.join(".gitprov", "config.toml"))
 
 
+def _read_stdin() -> bytes:
+    # git always gives these hooks a pipe. A terminal means a person ran the hook by hand
+    # (e.g. 'pre-commit run --hook-stage pre-push'): reading it would hang.
+    if sys.stdin is None or sys.stdin.isatty():
+        return b""
+    return sys.stdin.buffer.read()
+
+
 def _run_legacy(shim: str, hook: str, args: Sequence[str], stdin: bytes) -> int:
     legacy = shim + LEGACY_SUFFIX
     if not os.access(legacy, os.X_OK) or os.path.isdir(legacy):
@@ -104,7 +112,7 @@ def run(argv: Sequence[str], stdin: bytes | None = None) -> int:
         return 2
     hook, hook_args = args[0], args[1:]
     if stdin is None:
-        stdin = sys.stdin.buffer.read() if hook in STDIN_HOOKS else b""
+        stdin = _read_stdin() if hook in STDIN_HOOKS else b""
 
     rc = _run_legacy(shim, hook, hook_args, stdin) if shim else 0
     initialised = _initialised()

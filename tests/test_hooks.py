@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -267,3 +268,26 @@ def test_every_hook_is_offered(git_repo: Path, gitprov: Callable[..., Result]) -
     assert gitprov("init").exit_code == 0
     installed = sorted(p.name for p in (git_repo / ".git/hooks").iterdir() if "." not in p.name)
     assert installed == sorted(HOOK_NAMES)
+
+
+def test_pre_push_run_by_hand_from_a_terminal_does_not_wait_for_stdin(
+    git_repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    """A person running the hook in a terminal must not see it hang reading stdin."""
+    import pty  # noqa: PLC0415 - POSIX only, like git hooks
+
+    assert gitprov("init").exit_code == 0
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gitprov.hookrun", "pre-push", "origin", "url"],
+            cwd=git_repo,
+            stdin=terminal,
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert proc.returncode == 0

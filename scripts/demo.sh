@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The gitprov demo, end to end, in a scratch directory (nothing outside it is touched
+# except .venv/ in this repository). Each step prints the command it runs.
+#
+# Today it shows the foundation: 'gitprov init' in a repository that already has a team
+# hook, the hooks running on real commits and pushes (the team's hook still runs and still
+# blocks), 'gitprov doctor' catching and fixing a remote added later, and 'gitprov
+# uninstall' restoring exactly what was there. Each capability extends this script.
+set -euo pipefail
+. "$(dirname "$0")/bootstrap.sh" ""
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/gitprov-demo.XXXXXX")
+# A private git identity and config, so the demo neither reads nor changes yours.
+export GIT_CONFIG_GLOBAL="$work/gitconfig" GIT_CONFIG_NOSYSTEM=1
+git config --global user.name "Demo User"
+git config --global user.email "demo@example.com"
+git config --global init.defaultBranch main
+export GITPROV_TRACE="$work/hooks.jsonl"  # the hook entry point logs each hook it runs
+
+bold=$(printf '\033[1m') plain=$(printf '\033[0m')
+[ -t 1 ] || { bold=""; plain=""; }
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+step() { printf '%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
+expect_failure() { printf '%s$ %s%s\n' "$bold" "$*" "$plain"; if "$@"; then echo "demo: expected that to fail" >&2; exit 1; fi; }
+hooks_ran() {
+    python - "$GITPROV_TRACE" <<'PY'
+import json, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+print("   hooks that ran: " + ", ".join(f"{r['hook']} ({r['ms']:.0f} ms in gitprov)" for r in runs))
+PY
+    : > "$GITPROV_TRACE"
+}
+
+say "A project with a team hook that refuses files marked DO NOT COMMIT"
+cd "$work"
+step git init -q --bare origin.git
+step git init -q project
+cd project
+cat > .git/hooks/pre-commit <<'HOOK'
+#!/bin/sh
+if git diff --cached | grep -q 'DO NOT COMMIT'; then
+    echo "team hook: a staged file says DO NOT COMMIT" >&2
+    exit 1
+fi
+HOOK
+chmod +x .git/hooks/pre-commit
+echo "print('train')" > train.py
+step git add train.py
+step git commit -q -m "Training script"
+
+say "gitprov init: config, .gitignore rules, notes settings, hooks (the team hook is kept)"
+step gitprov init
+step git add .gitprov/config.toml .gitignore
+step git commit -q -m "Set up gitprov"
+hooks_ran
+
+say "The team hook still runs through gitprov's shim, and still blocks"
+echo "# DO NOT COMMIT" >> train.py
+step git add train.py
+expect_failure git commit -q -m "Should be refused"
+step git checkout -q HEAD -- train.py
+: > "$GITPROV_TRACE"
+
+say "A remote added after init: doctor notices the missing notes refspec and fixes it"
+step git remote add origin ../origin.git
+expect_failure gitprov doctor
+step gitprov doctor --fix
+
+say "git push runs the pre-push hook before the refs move"
+step git push -q -u origin main
+hooks_ran
+step git --git-dir=../origin.git log --oneline main
+
+say "gitprov uninstall restores exactly what was there"
+step gitprov uninstall
+step ls .git/hooks/ --ignore='*.sample'
+step cat .git/hooks/pre-commit
+
+say "Done. The demo repository is kept for you to explore: $work/project"
