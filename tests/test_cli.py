@@ -12,7 +12,7 @@ from gitprov.errors import ExitCode
 from gitprov.services import setup
 from tests.conftest import Result, run_gitprov
 
-COMMANDS = ["init", "doctor", "uninstall"]
+COMMANDS = ["init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"]
 
 
 def test_version(gitprov: Callable[..., Result]) -> None:

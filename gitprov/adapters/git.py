@@ -148,3 +148,71 @@ def tracked_files_under(cwd: Path, directory: Path) -> list[str]:
     """Files git tracks below ``directory`` (empty when none or outside the work tree)."""
     proc = git(["ls-files", "-z", "--", str(directory)], cwd=cwd, check=False)
     return [name for name in proc.stdout.split("\0") if name]
+
+
+def ls_files(cwd: Path, pathspecs: list[str], *, others: bool = True) -> list[str]:
+    """Paths (relative to the work tree top) of tracked and, with ``others``, untracked
+    but not ignored files matching ``pathspecs``."""
+    args = ["ls-files", "-z", "--full-name", "--cached"]
+    if others:
+        args += ["--others", "--exclude-standard"]
+    proc = git([*args, "--", *pathspecs], cwd=cwd)
+    return sorted({name for name in proc.stdout.split("\0") if name})
+
+
+def is_tracked(cwd: Path, path: Path) -> bool:
+    """Whether git tracks ``path`` (a file) or anything below it (a folder)."""
+    proc = git(["ls-files", "-z", "--cached", "--", str(path)], cwd=cwd, check=False)
+    return bool(proc.stdout.strip("\0"))
+
+
+def stage(cwd: Path, paths: list[Path]) -> None:
+    """``git add`` exactly these paths."""
+    if paths:
+        git(["add", "--", *map(str, paths)], cwd=cwd)
+
+
+def unstage_and_forget(cwd: Path, path: Path) -> None:
+    """``git rm --cached`` a path if git tracks it (the work-tree file is kept)."""
+    git(["rm", "--cached", "-q", "--ignore-unmatch", "--", str(path)], cwd=cwd)
+
+
+def reachable_blobs(cwd: Path, suffix: str) -> dict[str, str]:
+    """Blob id -> path of every blob whose path ends with ``suffix`` in the history of
+    any local ref (branches, tags, notes, stash), plus the index."""
+    objects = git(["rev-list", "--objects", "--all", "--indexed-objects"], cwd=cwd).stdout
+    blobs: dict[str, str] = {}
+    for line in objects.splitlines():
+        oid, _, path = line.partition(" ")
+        if path.endswith(suffix):
+            blobs[oid] = path
+    return blobs
+
+
+def read_blobs(cwd: Path, oids: list[str]) -> dict[str, bytes]:
+    """Contents of blobs, read in one ``git cat-file --batch`` call."""
+    if not oids:
+        return {}
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=cwd,
+        input="\n".join(oids).encode() + b"\n",
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise GitCommandError(
+            f"'git cat-file --batch' failed: {proc.stderr.decode(errors='replace').strip()}",
+            "Check the repository with 'git fsck', then retry",
+        )
+    out, blobs, pos = proc.stdout, {}, 0
+    for oid in oids:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        if len(header) != 3:  # "<oid> missing"
+            pos = header_end + 1
+            continue
+        size = int(header[2])
+        blobs[oid] = out[header_end + 1 : header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+    return blobs

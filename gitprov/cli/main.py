@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gitprov import __version__
-from gitprov.cli import doctor_cmd, setup_cmds
+from gitprov.cli import artifacts_cmds, doctor_cmd, setup_cmds
 
 app = typer.Typer(
     name="gitprov",
@@ -46,6 +46,12 @@ def _root(
 app.command("init")(setup_cmds.init)
 app.command("doctor")(doctor_cmd.doctor)
 app.command("uninstall")(setup_cmds.uninstall)
+app.command("track")(artifacts_cmds.track)
+app.command("status")(artifacts_cmds.status)
+app.command("checkout")(artifacts_cmds.checkout)
+app.command("verify")(artifacts_cmds.verify)
+app.command("untrack")(artifacts_cmds.untrack)
+app.command("gc")(artifacts_cmds.gc)
 
 
 def main() -> None:

@@ -77,3 +77,38 @@ def with_rules(text: str, rules: Iterable[str]) -> str:
     if prefix and not prefix.endswith(nl * 2):
         prefix += nl  # one blank line between the user's rules and gitprov's block
     return prefix + block
+
+
+def rule_for(rel_path: str) -> str:
+    """An anchored rule ignoring exactly the file or folder ``rel_path`` (POSIX, relative).
+
+    Glob characters, backslashes and trailing spaces are escaped. A line break cannot be
+    written in a .gitignore at all, so it becomes ``?`` (any one character): the rule may
+    then also ignore a sibling that differs only there, never miss the artifact.
+    """
+    out = []
+    for char in rel_path:
+        if char in "\\*?[":
+            out.append("\\" + char)
+        elif char in "\r\n":
+            out.append("?")
+        else:
+            out.append(char)
+    rule = "/" + "".join(out)
+    stripped = rule.rstrip(" ")
+    return stripped + "\\ " * (len(rule) - len(stripped))
+
+
+def without_rules(text: str, rules: Iterable[str]) -> str:
+    """``text`` with ``rules`` removed from the gitprov block (nothing else touched)."""
+    lines = _lines(text)
+    span = _block_span(lines)
+    drop = set(rules)
+    if span is None or not drop & set(block_rules(text)):
+        return text
+    kept = [
+        line
+        for index, line in enumerate(lines)
+        if not (span[0] < index < span[1] and _bare(line) in drop)
+    ]
+    return "\n".join(kept) + ("\n" if text.endswith("\n") else "")

@@ -1,0 +1,288 @@
+"""The local object cache: ``<git-common-dir>/gitprov/objects/sha256/ab/cdef...``.
+
+Objects are immutable and named by their digest. Every write goes to a temp name in the
+cache, is fsync'ed and digest-checked, then renamed, so a final name never holds partial
+or wrong bytes; a kill leaves at most a temp file that ``clean_temp`` removes. Every read
+that hands bytes on (materialising, verifying) re-hashes them.
+
+How an object relates to the work-tree file it came from is the link mode:
+``reflink`` (copy-on-write clone: instant and independent; btrfs, XFS, APFS),
+``copy`` (independent bytes; costs a write), ``hardlink`` (instant, but the work-tree
+file *is* the object, so it is made read-only; an in-place write by root or a tool that
+truncates the file would corrupt the cache). ``auto`` = reflink, else copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal, get_args
+
+from gitprov.adapters.fs import fsync_dir
+from gitprov.adapters.hashing import FileStat, hash_file
+from gitprov.errors import GitprovError
+from gitprov.model import digest as digests
+
+LinkMode = Literal["auto", "reflink", "hardlink", "copy"]
+LINK_MODES: tuple[str, ...] = get_args(LinkMode)
+_TMP_DIR = "tmp"
+_FICLONE = 0x40049409  # Linux ioctl: clone a file's extents (reflink)
+
+
+class CacheError(GitprovError):
+    """The object cache cannot be written or holds a corrupt object."""
+
+
+def _disk_error(where: Path, exc: OSError) -> CacheError:
+    if exc.errno == errno.ENOSPC:
+        return CacheError(
+            f"no space left on the device holding {where}",
+            "Free some space (or run 'gitprov gc'), then run the command again; "
+            "nothing partial was kept",
+        )
+    return CacheError(
+        f"cannot write to the object cache at {where}: {exc.strerror or exc}",
+        "Check the permissions and free space of that directory, then retry",
+    )
+
+
+def try_reflink(src: Path, dst: Path) -> bool:
+    """Clone ``src`` to the new file ``dst`` copy-on-write; False when unsupported."""
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    with open(src, "rb") as source, open(dst, "wb") as target:
+        try:
+            fcntl.ioctl(target.fileno(), _FICLONE, source.fileno())
+        except OSError:
+            return False
+    return True
+
+
+class ObjectCache:
+    """Content-addressed objects under ``root`` (``.../gitprov/objects``).
+
+    Temp files live in a per-process folder ``tmp/<random>/`` guarded by an exclusive
+    ``flock`` on ``tmp/<random>.lock`` held for the life of the process. ``clean_temp``
+    removes only folders whose lock it can take, i.e. those of processes that died, so
+    two gitprov processes can share one cache safely.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tmp_dir: Path | None = None
+        self._lock_fd: int | None = None
+
+    # -- naming ---------------------------------------------------------------------------
+    def path(self, digest: str) -> Path:
+        hexdigest = digests.hex_part(digest)
+        return self.root / digests.ALGORITHM / hexdigest[:2] / hexdigest[2:]
+
+    def has(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def _temp(self) -> Path:
+        if self._tmp_dir is None:
+            import fcntl  # noqa: PLC0415 - POSIX only
+
+            base = self.root / _TMP_DIR
+            base.mkdir(parents=True, exist_ok=True)
+            name = secrets.token_hex(8)
+            self._lock_fd = os.open(base / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # released when this process exits
+            (base / name).mkdir()
+            self._tmp_dir = base / name
+        return self._tmp_dir / f"{secrets.token_hex(8)}.part"
+
+    def _commit(self, temp: Path, digest: str, *, shared_inode: bool = False) -> None:
+        """Rename a verified temp file to its final name (a no-op if already present).
+
+        ``shared_inode``: the temp file is a hard link to a work-tree file, whose mode
+        (executable bit included) must not change.
+        """
+        final = self.path(digest)
+        if final.is_file():
+            temp.unlink(missing_ok=True)
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if not shared_inode:
+            with contextlib.suppress(OSError):
+                os.chmod(temp, 0o444)  # objects are immutable; a read-only mode says so
+        os.replace(temp, final)
+        fsync_dir(final.parent)
+
+    # -- writing --------------------------------------------------------------------------
+    def add_bytes(self, data: bytes) -> str:
+        """Store ``data`` (a tree node); return its digest."""
+        digest = digests.from_hex(hashlib.sha256(data).hexdigest())
+        if self.has(digest):
+            return digest
+        temp = self._temp()
+        try:
+            with open(temp, "xb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            self._commit(temp, digest)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _disk_error(self.root, exc) from None
+        return digest
+
+    def add_file(self, src: Path, mode: LinkMode) -> tuple[str, FileStat]:
+        """Hash ``src`` and place its bytes in the cache; return digest and stat.
+
+        ``copy`` (and ``auto`` without reflink support) hashes and copies in one read.
+        ``reflink``/``hardlink`` hash first, then link, and check that the file did not
+        change in between.
+        """
+        temp = self._temp()
+        try:
+            if mode in ("reflink", "auto") and try_reflink(src, temp):
+                digest, stat = hash_file(src)
+                if not self._matches(temp, stat):
+                    raise self._changed(src)
+            elif mode == "hardlink":
+                digest, stat = hash_file(src)
+                os.link(src, temp)
+                if not FileStat.of(os.stat(temp)).same_content_as(stat):
+                    raise self._changed(src)
+                # The work-tree file and the object are now one inode: read-only protects it.
+                os.chmod(src, stat.mode & 0o7555)
+            else:
+                if mode == "reflink":
+                    raise CacheError(
+                        f"the file system holding {self.root} does not support reflinks",
+                        'Set link = "auto" or "copy" under [cache] in .gitprov/config.toml',
+                    )
+                temp.unlink(missing_ok=True)
+                with open(temp, "xb") as out:
+                    digest, stat = hash_file(src, copy_to=out)
+                    out.flush()
+                    os.fsync(out.fileno())
+            self._commit(temp, digest, shared_inode=mode == "hardlink")
+        except GitprovError:
+            temp.unlink(missing_ok=True)
+            raise
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _disk_error(self.root, exc) from None
+        return digest, stat
+
+    @staticmethod
+    def _matches(temp: Path, stat: FileStat) -> bool:
+        return os.stat(temp).st_size == stat.size
+
+    @staticmethod
+    def _changed(src: Path) -> GitprovError:
+        return GitprovError(
+            f"{src} changed while it was being added to the cache",
+            "Wait until whatever writes it has finished, then run the command again",
+        )
+
+    # -- reading --------------------------------------------------------------------------
+    def verify(self, digest: str) -> bool:
+        """Re-hash an object; False when it is missing or its bytes do not match."""
+        try:
+            actual, _ = hash_file(self.path(digest))
+        except GitprovError:
+            return False
+        return actual == digest
+
+    def read_verified(self, digest: str) -> bytes:
+        """An object's bytes, checked against its digest (for tree nodes)."""
+        try:
+            data = self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise CacheError(
+                f"object {digests.short(digest)} is not in the cache",
+                "Run 'gitprov verify --all' to see what is missing, and restore it",
+            ) from None
+        if digests.from_hex(hashlib.sha256(data).hexdigest()) != digest:
+            raise self.corrupt(digest)
+        return data
+
+    def corrupt(self, digest: str) -> CacheError:
+        return CacheError(
+            f"cache object {digests.short(digest)} is corrupt (its bytes do not match its name)",
+            f"Delete {self.path(digest)} and restore it with 'gitprov track' from an intact "
+            "copy; run 'gitprov verify --all' to check the rest",
+        )
+
+    def materialize(self, digest: str, dest: Path, mode: LinkMode, *, executable: bool) -> None:
+        """Put object ``digest`` at ``dest`` atomically, after verifying its bytes."""
+        source = self.path(digest)
+        if not self.verify(digest):
+            raise (
+                self.corrupt(digest)
+                if source.exists()
+                else CacheError(
+                    f"{dest} (object {digests.short(digest)}) is not in the cache",
+                    "Fetch it from an artifact remote, or re-create it and run 'gitprov track'",
+                )
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        temp = dest.with_name(f".{dest.name}.gitprov-tmp-{secrets.token_hex(6)}")
+        try:
+            if mode == "hardlink":
+                os.link(source, temp)  # read-only, like the object it is
+            else:
+                if not (mode in ("reflink", "auto") and try_reflink(source, temp)):
+                    shutil.copyfile(source, temp)
+                os.chmod(temp, 0o755 if executable else 0o644)
+            os.replace(temp, dest)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _disk_error(dest.parent, exc) from None
+
+    # -- housekeeping ---------------------------------------------------------------------
+    def iter_digests(self) -> Iterator[str]:
+        base = self.root / digests.ALGORITHM
+        if not base.is_dir():
+            return
+        for prefix in sorted(base.iterdir()):
+            for entry in sorted(prefix.iterdir()):
+                yield digests.from_hex(prefix.name + entry.name)
+
+    def remove(self, digest: str) -> int:
+        """Delete an object; return the bytes freed."""
+        path = self.path(digest)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def clean_temp(self) -> int:
+        """Remove temp folders of gitprov processes that died; return how many files."""
+        import fcntl  # noqa: PLC0415 - POSIX only
+
+        base = self.root / _TMP_DIR
+        removed = 0
+        if not base.is_dir():
+            return 0
+        for lock in base.glob("*.lock"):
+            folder = lock.with_suffix("")
+            if folder == self._tmp_dir:
+                continue
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its process is alive and may be writing
+                if folder.is_dir():
+                    removed += sum(1 for _ in folder.iterdir())
+                    shutil.rmtree(folder, ignore_errors=True)
+                lock.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+        return removed

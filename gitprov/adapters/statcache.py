@@ -1,0 +1,80 @@
+"""The stat cache: (path, inode, size, mtime_ns) -> digest, in stdlib sqlite3.
+
+It lets re-snapshots and ``status`` skip re-reading files whose stat is unchanged. To
+avoid git's "racy" problem (a file rewritten within the file system's timestamp
+granularity right after it was hashed keeps its mtime), an entry is only recorded when
+the file's mtime is older than the moment hashing began minus ``RACY_WINDOW_NS``; such
+young files are simply hashed again next time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from gitprov.adapters.hashing import FileStat
+
+RACY_WINDOW_NS = 1_000_000_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    inode INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL
+) WITHOUT ROWID
+"""
+
+
+class StatCache:
+    """A connection to one repository's stat cache (``.git/gitprov/statcache.sqlite3``)."""
+
+    def __init__(self, db_path: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+        # WAL lets a status read while a track writes; NORMAL sync is safe with WAL (a
+        # crash may lose the last entries, which only costs a re-hash).
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StatCache:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def under(self, directory: Path) -> dict[str, tuple[int, int, int, str]]:
+        """Every entry at or below ``directory``: path -> (inode, size, mtime_ns, digest)."""
+        prefix = str(directory).rstrip("/") + "/"
+        rows = self._db.execute(
+            "SELECT path, inode, size, mtime_ns, digest FROM files "
+            "WHERE path = ? OR (path >= ? AND path < ?)",
+            (str(directory), prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
+        )
+        return {path: (inode, size, mtime, digest) for path, inode, size, mtime, digest in rows}
+
+    def lookup(
+        self, entries: dict[str, tuple[int, int, int, str]], path: Path, stat: FileStat
+    ) -> str | None:
+        """The cached digest of ``path`` if its stat is unchanged (from ``under()``)."""
+        row = entries.get(str(path))
+        if row is None or row[:3] != (stat.inode, stat.size, stat.mtime_ns):
+            return None
+        return row[3]
+
+    def record(self, items: Iterable[tuple[Path, FileStat, str]], *, hashed_since_ns: int) -> None:
+        """Remember digests of files hashed after ``hashed_since_ns`` (time.time_ns())."""
+        rows = [
+            (str(path), stat.inode, stat.size, stat.mtime_ns, digest)
+            for path, stat, digest in items
+            if stat.mtime_ns < hashed_since_ns - RACY_WINDOW_NS
+        ]
+        if rows:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)

@@ -1,0 +1,147 @@
+"""Pointer files ``<path>.gitprov``: the committed stand-in for an artifact's bytes.
+
+Parsed and written with tomlkit, so comments, key order and the user's ``[meta]`` table
+survive every update; only the fields gitprov owns are rewritten.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
+
+import tomlkit
+from tomlkit.exceptions import ParseError
+from tomlkit.toml_document import TOMLDocument
+
+from gitprov.errors import GitprovError
+from gitprov.model import digest as digests
+
+SUFFIX = ".gitprov"
+Kind = Literal["checkpoint", "dataset", "artifact"]
+Access = Literal["public", "internal", "restricted"]
+KINDS: tuple[str, ...] = get_args(Kind)
+ACCESS_LEVELS: tuple[str, ...] = get_args(Access)
+
+HEADER = "# Written by gitprov: the bytes of {path} live in the artifact store, not in git.\n"
+
+
+class PointerError(GitprovError):
+    """A pointer file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """The fields gitprov reads from a pointer (``[meta]`` stays in the document)."""
+
+    kind: Kind
+    path: str  # relative to the pointer file's directory
+    digest: str
+    size: int
+    files: int = 1
+    access: Access = "internal"
+    produced_by: str | None = None
+    card: str | None = None
+
+    @property
+    def is_tree(self) -> bool:
+        return self.kind == "dataset" or self.files > 1
+
+
+def _line_of(text: str, key: str) -> int:
+    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, flags=re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def check_relative_path(path: str) -> str | None:
+    """Why ``path`` is not a safe relative path (None when it is)."""
+    if not path or "\0" in path:
+        return "is empty or contains NUL"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
+        return "is absolute"
+    if ".." in posixpath.normpath(path).split("/") or ".." in path.split("/"):
+        return "contains '..'"
+    return None
+
+
+def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
+    """Parse pointer text; errors say ``<source>:<line>: <problem>`` and how to fix it."""
+    fix = f"Fix {source} by hand, or re-create it with 'gitprov track'"
+    try:
+        doc = tomlkit.parse(text)
+    except ParseError as exc:
+        raise PointerError(f"{source}:{exc.line}: not valid TOML (column {exc.col})", fix) from None
+    values = doc.unwrap()
+
+    def fail(key: str, problem: str) -> PointerError:
+        return PointerError(f"{source}:{_line_of(text, key)}: '{key}' {problem}", fix)
+
+    for key in ("kind", "path", "digest", "size"):
+        if key not in values:
+            raise PointerError(f"{source}:1: required key '{key}' is missing", fix)
+    kind, path, digest, size = values["kind"], values["path"], values["digest"], values["size"]
+    files, access = values.get("files", 1), values.get("access", "internal")
+    if kind not in KINDS:
+        raise fail("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not isinstance(path, str) or (why := check_relative_path(path)) is not None:
+        raise fail(
+            "path",
+            "must be a relative path inside the repository"
+            + (f" ({why})" if isinstance(path, str) else ""),
+        )
+    if not isinstance(digest, str) or not digests.is_digest(digest):
+        raise fail("digest", "must be 'sha256:' followed by 64 lower-case hex digits")
+    for key, value in (("size", size), ("files", files)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise fail(key, "must be a whole number >= 0")
+    if access not in ACCESS_LEVELS:
+        raise fail("access", f"must be one of {', '.join(ACCESS_LEVELS)}, not {access!r}")
+    optional = {}
+    for key in ("produced_by", "card"):
+        value = values.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(key, "must be a string")
+        optional[key] = value
+    if "meta" in values and not isinstance(values["meta"], dict):
+        raise fail("meta", "must be a table ([meta])")
+    pointer = Pointer(kind, path, digest, size, files, access, **optional)
+    return pointer, doc
+
+
+def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
+    """Pointer text: a fresh file, or ``doc`` updated with comments and ``[meta]`` kept."""
+    if doc is None:
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment(HEADER.format(path=pointer.path).strip()[2:]))
+    fields: dict[str, object] = {
+        "kind": pointer.kind,
+        "path": pointer.path,
+        "digest": pointer.digest,
+        "size": pointer.size,
+        "files": pointer.files,
+        "access": pointer.access,
+        "produced_by": pointer.produced_by,
+        "card": pointer.card,
+    }
+    for key, value in fields.items():
+        if value is None:
+            doc.pop(key, None)
+        elif doc.get(key) != value:
+            doc[key] = value
+    if "meta" not in doc:
+        doc.add(tomlkit.nl())
+        meta = tomlkit.table()
+        meta.comment("free-form, yours to edit: gitprov keeps it and its comments")
+        doc.add("meta", meta)
+    return tomlkit.dumps(doc)
+
+
+def updated(pointer: Pointer, **changes: object) -> Pointer:
+    """A copy of ``pointer`` with fields changed (type-checked by dataclasses.replace)."""
+    return replace(pointer, **changes)  # type: ignore[arg-type]
+
+
+def pointer_name(artifact_name: str) -> str:
+    """The pointer file name for an artifact file or directory name."""
+    return artifact_name + SUFFIX

@@ -1,0 +1,88 @@
+"""``gitprov checkout``: put the artifacts pointers name into the work tree, verified."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gitprov.errors import GitprovError
+from gitprov.services import snapshot, status, workspace
+from gitprov.services.workspace import Tracked, Workspace
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    path: str
+    outcome: Literal["restored", "unchanged"]
+    files: int  # files written
+
+
+def checkout(*, cwd: Path, paths: list[str], force: bool = False) -> list[CheckoutResult]:
+    """Materialise artifacts from the cache; refuse to overwrite local changes unless ``force``.
+
+    Every check happens before anything is written: a refusal changes nothing.
+    """
+    ws = workspace.open_workspace(cwd)
+    tracked = workspace.find(ws, cwd, paths)
+    with ws.stats() as stats:
+        states = [status.artifact_status(ws, stats, item) for item in tracked]
+    modified = [s.path for s in states if s.state == "modified"]
+    if modified and not force:
+        raise GitprovError(
+            f"local changes would be overwritten: {', '.join(modified)}",
+            "Track them first ('gitprov track PATH') to keep them, or pass --force to discard",
+        )
+    missing = [s.path for s in states if s.state != "unchanged" and not s.in_cache]
+    if missing:
+        raise GitprovError(
+            f"not in the cache: {', '.join(missing)}",
+            "Fetch them from an artifact remote, or re-create them and run 'gitprov track'",
+        )
+    results = []
+    for item, state in zip(tracked, states, strict=True):
+        if state.state == "unchanged":
+            results.append(CheckoutResult(state.path, "unchanged", 0))
+            continue
+        written = _restore_tree(ws, item) if item.pointer.is_tree else _restore_file(ws, item)
+        results.append(CheckoutResult(state.path, "restored", written))
+    return results
+
+
+def _restore_file(ws: Workspace, item: Tracked) -> int:
+    target = item.artifact
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    ws.cache.materialize(item.pointer.digest, target, ws.link_mode, executable=False)
+    return 1
+
+
+def _restore_tree(ws: Workspace, item: Tracked) -> int:
+    root = item.artifact
+    wanted = snapshot.flatten(ws.cache, item.pointer.digest)
+    if root.exists() and not root.is_dir():
+        root.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    with ws.stats() as stats:
+        current = snapshot.snapshot_directory(root, stats=stats, cache=None, mode="auto").records
+    for rel in sorted(set(current) - set(wanted), reverse=True):
+        (root / rel).unlink()  # only reached with --force: extra files are local changes
+    written = 0
+    for rel, record in wanted.items():
+        if current.get(rel) == record:
+            continue
+        dest = root / rel
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        if record.type == "link" and record.target is not None:
+            temp = dest.with_name(f".{dest.name}.gitprov-tmp-{secrets.token_hex(6)}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(record.target, temp)
+            os.replace(temp, dest)
+        else:
+            ws.cache.materialize(record.digest, dest, ws.link_mode, executable=record.exec)
+        written += 1
+    return written

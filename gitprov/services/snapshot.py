@@ -1,0 +1,178 @@
+"""Snapshots of files and directories: digests, Merkle trees, incremental via the stat cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitprov.adapters.hashing import FileStat, hash_file
+from gitprov.adapters.objects import LinkMode, ObjectCache
+from gitprov.adapters.statcache import StatCache
+from gitprov.adapters.walk import walk
+from gitprov.model import digest as digests
+from gitprov.model import tree
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file or link in a snapshot, by path relative to the snapshot root."""
+
+    type: tree.EntryType
+    digest: str
+    size: int
+    exec: bool = False
+    target: str | None = None
+
+
+@dataclass
+class Snapshot:
+    """A snapshot of one file or directory."""
+
+    digest: str  # the file's digest, or the root node's (the dataset snapshot ID)
+    size: int
+    files: int
+    records: dict[str, FileRecord] = field(default_factory=dict)  # directories only
+    nodes: dict[str, bytes] = field(default_factory=dict)  # node digest -> canonical bytes
+    rehashed: int = 0
+
+
+def default_jobs() -> int:
+    """Hashing threads: hashlib and file reads release the GIL, so one per core."""
+    return max(1, min(32, os.cpu_count() or 1))
+
+
+def snapshot_file(
+    path: Path, *, stats: StatCache, cache: ObjectCache | None, mode: LinkMode
+) -> Snapshot:
+    """Digest one file (from the stat cache when unchanged); store it when ``cache``."""
+    started = time.time_ns()
+    stat = FileStat.of(os.stat(path, follow_symlinks=False))
+    known = stats.lookup(stats.under(path), path, stat)
+    if known is not None and (cache is None or cache.has(known)):
+        return Snapshot(known, stat.size, 1)
+    digest, stat = cache.add_file(path, mode) if cache else hash_file(path)
+    stats.record([(path, stat, digest)], hashed_since_ns=started)
+    return Snapshot(digest, stat.size, 1, rehashed=1)
+
+
+def snapshot_directory(
+    root: Path,
+    *,
+    stats: StatCache,
+    cache: ObjectCache | None,
+    mode: LinkMode,
+    jobs: int | None = None,
+) -> Snapshot:
+    """Merkle snapshot of ``root``; changed files are hashed in parallel.
+
+    With ``cache`` every file and tree node is stored (files already present are not
+    read again); without it nothing is written except stat-cache entries (``status``).
+    """
+    started = time.time_ns()
+    listing = walk(root)
+    known = stats.under(root)
+    records: dict[str, FileRecord] = {}
+    todo: list[str] = []
+    for rel, stat in listing.files.items():
+        digest = stats.lookup(known, root / rel, stat)
+        if digest is not None and (cache is None or cache.has(digest)):
+            records[rel] = FileRecord("file", digest, stat.size, stat.executable)
+        else:
+            todo.append(rel)
+
+    def work(rel: str) -> tuple[str, str, FileStat]:
+        path = root / rel
+        digest, stat = cache.add_file(path, mode) if cache else hash_file(path)
+        return rel, digest, stat
+
+    hashed: list[tuple[Path, FileStat, str]] = []
+    if todo:
+        run: Callable[[str], tuple[str, str, FileStat]] = work
+        with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+            for rel, digest, stat in pool.map(run, todo):
+                records[rel] = FileRecord("file", digest, stat.size, stat.executable)
+                hashed.append((root / rel, stat, digest))
+        stats.record(hashed, hashed_since_ns=started)
+    for rel, target in listing.links.items():
+        data = target.encode()
+        records[rel] = FileRecord(
+            "link", digests.from_hex(hashlib.sha256(data).hexdigest()), len(data), target=target
+        )
+    snapshot = build_tree(records, listing.dirs)
+    snapshot.rehashed = len(todo)
+    if cache is not None:
+        for data in snapshot.nodes.values():
+            cache.add_bytes(data)
+    return snapshot
+
+
+def build_tree(records: dict[str, FileRecord], dirs: list[str]) -> Snapshot:
+    """Merkle nodes, bottom-up, for files/links ``records`` and folders ``dirs``."""
+    children: dict[str, list[tree.Entry]] = defaultdict(list)
+    for rel, record in records.items():
+        parent, _, name = rel.rpartition("/")
+        children[parent].append(
+            tree.Entry(
+                name, record.type, record.size, record.digest, record.exec, target=record.target
+            )
+        )
+    nodes: dict[str, bytes] = {}
+    root_entry = tree.Entry("", "dir", 0, digests.from_hex("0" * 64))
+    every_dir = {""} | set(dirs)
+    for rel in records:
+        parent = rel
+        while "/" in parent:
+            parent = parent.rpartition("/")[0]
+            every_dir.add(parent)
+    for rel_dir in sorted(every_dir, key=lambda d: d.count("/") + (d != ""), reverse=True):
+        entries = children.pop(rel_dir, [])
+        data = tree.encode(entries)
+        digest = tree.node_digest(data)
+        nodes[digest] = data
+        size = sum(entry.size for entry in entries if entry.type != "link")
+        files = sum(
+            entry.files if entry.type == "dir" else entry.type == "file" for entry in entries
+        )
+        entry = tree.Entry(rel_dir.rpartition("/")[2], "dir", size, digest, files=files)
+        if rel_dir:
+            children[rel_dir.rpartition("/")[0]].append(entry)
+        else:
+            root_entry = entry
+    return Snapshot(root_entry.digest, root_entry.size, root_entry.files, records, nodes)
+
+
+def flatten(cache: ObjectCache, root_digest: str) -> dict[str, FileRecord]:
+    """Every file and link of a stored snapshot (nodes read from the cache, verified)."""
+    records: dict[str, FileRecord] = {}
+    pending = [("", root_digest)]
+    while pending:
+        prefix, digest = pending.pop()
+        for entry in tree.decode(cache.read_verified(digest)):
+            rel = f"{prefix}{entry.name}"
+            if entry.type == "dir":
+                pending.append((rel + "/", entry.digest))
+            else:
+                records[rel] = FileRecord(
+                    entry.type, entry.digest, entry.size, entry.exec, entry.target
+                )
+    return records
+
+
+def tree_objects(cache: ObjectCache, root_digest: str) -> set[str]:
+    """Every object a stored snapshot needs: its nodes and its files' contents."""
+    needed = {root_digest}
+    pending = [root_digest]
+    while pending:
+        for entry in tree.decode(cache.read_verified(pending.pop())):
+            if entry.type == "dir":
+                pending.append(entry.digest)
+                needed.add(entry.digest)
+            elif entry.type == "file":
+                needed.add(entry.digest)
+    return needed

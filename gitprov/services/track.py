@@ -1,0 +1,215 @@
+"""``gitprov track`` and ``gitprov untrack``: pointers in git, bytes in the cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gitprov.adapters import git
+from gitprov.adapters.fs import atomic_write
+from gitprov.adapters.statcache import StatCache
+from gitprov.errors import GitprovError, UsageError
+from gitprov.model import digest as digests
+from gitprov.model import gitignore
+from gitprov.model import pointer as pointers
+from gitprov.model.dvcfile import DvcOut
+from gitprov.services import dvc_aware, project_files, snapshot, workspace
+from gitprov.services.workspace import Workspace
+
+_CHECKPOINT_SUFFIXES = frozenset(
+    {
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".safetensors",
+        ".bin",
+        ".onnx",
+        ".h5",
+        ".keras",
+        ".pb",
+        ".gguf",
+        ".msgpack",
+        ".joblib",
+        ".pkl",
+        ".npz",
+        ".mlmodel",
+        ".tflite",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """What ``track`` did for one path."""
+
+    path: str  # relative to the work tree top
+    pointer_path: str
+    kind: pointers.Kind
+    digest: str
+    size: int
+    files: int
+    outcome: Literal["added", "updated", "unchanged"]
+    rehashed: int  # files read this time (0 when everything came from the stat cache)
+
+    @property
+    def snapshot_id(self) -> str | None:
+        return digests.snapshot_id(self.digest) if self.kind == "dataset" else None
+
+
+@dataclass(frozen=True)
+class TrackReport:
+    results: list[TrackResult]
+    staged: list[str]
+
+
+def default_kind(path: Path) -> pointers.Kind:
+    """A folder is a dataset; a file with a model-weights suffix a checkpoint."""
+    if path.is_dir():
+        return "dataset"
+    return "checkpoint" if path.suffix.lower() in _CHECKPOINT_SUFFIXES else "artifact"
+
+
+def _check_trackable(ws: Workspace, path: Path, raw: str, outs: list[DvcOut]) -> str:
+    rel = ws.display(path)
+    if not (path.is_symlink() or path.exists()):
+        raise UsageError(f"{raw} does not exist", "Check the path (see 'ls'), then retry")
+    if path.is_symlink():
+        raise UsageError(f"{raw} is a symlink", "Track the file or folder it points to instead")
+    if path.name.endswith(pointers.SUFFIX):
+        raise UsageError(f"{raw} is a gitprov pointer file", "Name the artifact it points to")
+    if not path.is_dir() and not path.is_file():
+        raise UsageError(f"{raw} is not a regular file or folder", "Name a file or folder")
+    dvc_aware.refuse_if_dvc_tracked(ws.top, rel, outs)
+    if git.is_tracked(ws.top, path):
+        raise GitprovError(
+            f"git already tracks {rel}; gitprov keeps artifact bytes out of git",
+            f"Run 'git rm -r --cached {rel}' (the files stay on disk), then 'gitprov track {raw}'",
+        )
+    return rel
+
+
+def track(
+    *,
+    cwd: Path,
+    paths: list[str],
+    kind: pointers.Kind | None = None,
+    access: pointers.Access | None = None,
+    jobs: int | None = None,
+) -> TrackReport:
+    """Snapshot each path into the cache, write its pointer, ignore it, stage the pointer.
+
+    Everything is checked before anything is written: one bad path changes nothing.
+    """
+    ws = workspace.open_workspace(cwd)
+    outs = dvc_aware.dvc_outs(ws.top)
+    targets = []
+    for raw in paths:
+        path = workspace.inside_worktree(ws, cwd, raw)
+        targets.append((path, _check_trackable(ws, path, raw, outs)))
+    ws.cache.clean_temp()
+    results = []
+    with ws.stats() as stats:
+        for path, rel in targets:
+            results.append(_track_one(ws, stats, path, rel, kind=kind, access=access, jobs=jobs))
+    rules = [gitignore.rule_for(result.path) for result in results]
+    project_files.ensure_gitignore(ws.layout, rules)
+    to_stage = [ws.top / result.pointer_path for result in results]
+    to_stage.append(ws.top / project_files.GITIGNORE_PATH)
+    git.stage(ws.top, to_stage)
+    return TrackReport(results, [ws.display(path) for path in to_stage])
+
+
+def _track_one(
+    ws: Workspace,
+    stats: StatCache,
+    path: Path,
+    rel: str,
+    *,
+    kind: pointers.Kind | None,
+    access: pointers.Access | None,
+    jobs: int | None,
+) -> TrackResult:
+    pointer_path = path.with_name(pointers.pointer_name(path.name))
+    previous = workspace.load(pointer_path, ws) if pointer_path.exists() else None
+    if path.is_dir():
+        snap = snapshot.snapshot_directory(
+            path, stats=stats, cache=ws.cache, mode=ws.link_mode, jobs=jobs
+        )
+    else:
+        snap = snapshot.snapshot_file(path, stats=stats, cache=ws.cache, mode=ws.link_mode)
+    old = previous.pointer if previous else None
+    new = pointers.Pointer(
+        kind=kind or (old.kind if old else default_kind(path)),
+        path=path.name,
+        digest=snap.digest,
+        size=snap.size,
+        files=snap.files,
+        access=access or (old.access if old else "internal"),
+        produced_by=old.produced_by if old and old.digest == snap.digest else None,
+        card=old.card if old else None,
+    )
+    outcome: Literal["added", "updated", "unchanged"] = "added"
+    if previous is not None:
+        outcome = "unchanged" if new == old else "updated"
+    if outcome != "unchanged":
+        text = pointers.render(new, previous.doc if previous else None)
+        atomic_write(pointer_path, text.encode("utf-8"))
+    return TrackResult(
+        rel,
+        ws.display(pointer_path),
+        new.kind,
+        new.digest,
+        new.size,
+        new.files,
+        outcome,
+        snap.rehashed,
+    )
+
+
+@dataclass(frozen=True)
+class UntrackResult:
+    path: str
+    pointer_path: str
+
+
+def untrack(*, cwd: Path, path: str) -> UntrackResult:
+    """Stop tracking: remove the pointer (from git too) and the ignore rule.
+
+    The artifact stays in the work tree as an independent, writable file; its bytes
+    stay in the cache until 'gitprov gc'.
+    """
+    ws = workspace.open_workspace(cwd)
+    (tracked,) = workspace.find(ws, cwd, [path])
+    artifact = tracked.artifact
+    if artifact.is_file() and not artifact.is_symlink():
+        _make_independent(artifact)
+    elif artifact.is_dir():
+        for folder, _, names in os.walk(artifact):
+            for name in names:
+                file = Path(folder, name)
+                if file.is_file() and not file.is_symlink():
+                    _make_independent(file)
+    git.unstage_and_forget(ws.top, tracked.pointer_path)
+    tracked.pointer_path.unlink(missing_ok=True)
+    rel = ws.display(artifact)
+    gitignore_path = ws.top / project_files.GITIGNORE_PATH
+    if gitignore_path.is_file():
+        text = gitignore_path.read_bytes().decode("utf-8")
+        new = gitignore.without_rules(text, [gitignore.rule_for(rel)])
+        if new != text:
+            atomic_write(gitignore_path, new.encode("utf-8"))
+            git.stage(ws.top, [gitignore_path])
+    return UntrackResult(rel, ws.display(tracked.pointer_path))
+
+
+def _make_independent(path: Path) -> None:
+    """Give a (possibly hard-linked, read-only) file its own writable inode."""
+    st = path.stat()
+    if st.st_nlink > 1:
+        temp = path.with_name(f".{path.name}.gitprov-tmp-untrack")
+        shutil.copy2(path, temp)
+        os.replace(temp, path)
+    os.chmod(path, (st.st_mode | 0o200) & 0o7777)
