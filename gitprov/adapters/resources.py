@@ -11,6 +11,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from gitprov.errors import GitprovError
+
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,7 +20,15 @@ def _folder(name: str) -> Traversable:
     packaged = resources.files("gitprov").joinpath("_data", name)
     if packaged.is_dir():
         return packaged
-    return _REPO_ROOT / name
+    source = _REPO_ROOT / name
+    # Only a source checkout (editable install) may supply the folder: in an installed
+    # copy _REPO_ROOT is site-packages, where a folder of that name is someone else's.
+    if (_REPO_ROOT / "pyproject.toml").is_file() and (_REPO_ROOT / "gitprov").is_dir():
+        return source
+    raise GitprovError(
+        f"gitprov's packaged {name}/ folder is missing from {packaged}",
+        "Reinstall gitprov: pip install --force-reinstall gitprov",
+    )
 
 
 def hook_file(name: str) -> str:

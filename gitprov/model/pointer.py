@@ -113,7 +113,9 @@ def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
     """Pointer text: a fresh file, or ``doc`` updated with comments and ``[meta]`` kept."""
     if doc is None:
         doc = tomlkit.document()
-        doc.add(tomlkit.comment(HEADER.format(path=pointer.path).strip()[2:]))
+        # A comment ends at a line break, so control characters in a name are shown as '?'.
+        shown = "".join("?" if ord(c) < 0x20 or ord(c) == 0x7F else c for c in pointer.path)
+        doc.add(tomlkit.comment(HEADER.format(path=shown).strip()[2:]))
     fields: dict[str, object] = {
         "kind": pointer.kind,
         "path": pointer.path,
