@@ -2,10 +2,11 @@
 # The gitprov demo, end to end, in a scratch directory (nothing outside it is touched
 # except .venv/ in this repository). Each step prints the command it runs.
 #
-# Today it shows the foundation: 'gitprov init' in a repository that already has a team
-# hook, the hooks running on real commits and pushes (the team's hook still runs and still
-# blocks), 'gitprov doctor' catching and fixing a remote added later, and 'gitprov
-# uninstall' restoring exactly what was there. Each capability extends this script.
+# Today it shows: 'gitprov init' in a repository that already has a team hook, the hooks
+# running on real commits and pushes (the team's hook still runs and still blocks),
+# tracking a generated dataset and a checkpoint (snapshot ID, status after changes,
+# verified checkout), 'gitprov doctor' catching and fixing a remote added later, and
+# 'gitprov uninstall' restoring exactly what was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
 
@@ -59,6 +60,34 @@ echo "# DO NOT COMMIT" >> train.py
 step git add train.py
 expect_failure git commit -q -m "Should be refused"
 step git checkout -q HEAD -- train.py
+: > "$GITPROV_TRACE"
+
+say "Track a generated dataset and a checkpoint: pointers go in git, bytes in the cache"
+python - <<'PY'
+import os, random
+rnd = random.Random(7)
+for split in ("train", "valid"):
+    for i in range(50):
+        os.makedirs(f"data/{split}", exist_ok=True)
+        with open(f"data/{split}/shard-{i:03d}.csv", "w") as out:
+            out.writelines(f"{rnd.random():.6f},{rnd.randint(0, 9)}\n" for _ in range(200))
+os.makedirs("models", exist_ok=True)
+with open("models/m.pt", "wb") as out:
+    out.write(rnd.randbytes(4 * 1024 * 1024))
+PY
+step gitprov track data models/m.pt
+step cat data.gitprov
+step git commit -q -m "Track the dataset and the checkpoint"
+hooks_ran
+
+say "Change the data: status says exactly what changed, without re-reading the rest"
+echo "0.5,1" >> data/train/shard-007.csv
+rm data/valid/shard-049.csv
+step gitprov status
+expect_failure gitprov checkout
+step gitprov checkout --force data
+step gitprov status
+step gitprov verify
 : > "$GITPROV_TRACE"
 
 say "A remote added after init: doctor notices the missing notes refspec and fixes it"

@@ -78,3 +78,6 @@ def test_the_demo_runs_end_to_end() -> None:
     assert "team hook: a staged file says DO NOT COMMIT" in proc.stderr
     assert "Fixed:" in out
     assert "restored the previous hook" in out
+    assert "ds:" in out  # the dataset snapshot ID
+    assert "changed: train/shard-007.csv" in out
+    assert "verified" in out
