@@ -19,6 +19,7 @@ whether gitprov is initialised, elapsed milliseconds): useful to see that hooks 
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -50,14 +51,47 @@ def _read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+def _spawn(argv: list[str], stdin: bytes) -> int:
+    """Run ``argv`` with ``stdin`` on its standard input; return its exit code.
+
+    os.posix_spawn rather than subprocess: importing subprocess (locale, re, enum) costs
+    more than the whole hook entry point. Like git, a script without a #! line (ENOEXEC)
+    is run with /bin/sh.
+    """
+    read_end, write_end = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_DUP2, read_end, 0),
+        (os.POSIX_SPAWN_CLOSE, read_end),
+        (os.POSIX_SPAWN_CLOSE, write_end),
+    ]
+    try:
+        try:
+            pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+        except OSError as exc:
+            if exc.errno != errno.ENOEXEC:
+                raise
+            pid = os.posix_spawn("/bin/sh", ["/bin/sh", *argv], os.environ, file_actions=actions)
+    finally:
+        os.close(read_end)
+    try:
+        view = memoryview(stdin)
+        while view:
+            view = view[os.write(write_end, view) :]
+    except BrokenPipeError:
+        pass  # the hook exited without reading all of stdin, as git allows
+    finally:
+        os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code  # killed by a signal: 128 + its number
+
+
 def _run_legacy(shim: str, hook: str, args: Sequence[str], stdin: bytes) -> int:
     legacy = shim + LEGACY_SUFFIX
     if not os.access(legacy, os.X_OK) or os.path.isdir(legacy):
         return 0
-    import subprocess  # noqa: PLC0415 - only when there is a legacy hook to run
-
     try:
-        return subprocess.run([legacy, *args], input=stdin, check=False).returncode
+        return _spawn([legacy, *args], stdin)
     except OSError as exc:
         sys.stderr.write(
             f"gitprov: could not run the previous {hook} hook {legacy}: {exc.strerror}. "

@@ -291,3 +291,62 @@ def test_pre_push_run_by_hand_from_a_terminal_does_not_wait_for_stdin(
         os.close(terminal)
         os.close(controller)
     assert proc.returncode == 0
+
+
+def test_legacy_hook_without_shebang_runs_with_sh_like_git_does(
+    committed_repo: Path, tmp_path: Path, gitprov: Callable[..., Result]
+) -> None:
+    marker = tmp_path / "ran"
+    hook = committed_repo / ".git/hooks/pre-commit"
+    hook.write_text(f"touch {marker}\nexit 0\n")  # no #! line
+    hook.chmod(0o755)
+    assert gitprov("init").exit_code == 0
+    git(committed_repo, "commit", "-q", "--allow-empty", "-m", "x")
+    assert marker.exists()
+
+
+def test_legacy_hook_killed_by_a_signal_blocks(
+    committed_repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    write_hook(committed_repo / ".git/hooks/pre-commit", "kill -TERM $$\n")
+    assert gitprov("init").exit_code == 0
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gitprov.hookrun",
+            "--shim",
+            str(committed_repo / ".git/hooks/pre-commit"),
+            "pre-commit",
+        ],
+        cwd=committed_repo,
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 128 + 15
+
+
+def test_legacy_pre_push_that_ignores_a_large_stdin_does_not_hang(
+    committed_repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    write_hook(committed_repo / ".git/hooks/pre-push", "exit 0\n")
+    assert gitprov("init").exit_code == 0
+    refs = "".join(f"refs/heads/b{i} {'1' * 40} refs/heads/b{i} {'0' * 40}\n" for i in range(5000))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gitprov.hookrun",
+            "--shim",
+            str(committed_repo / ".git/hooks/pre-push"),
+            "pre-push",
+            "origin",
+            "url",
+        ],
+        cwd=committed_repo,
+        input=refs.encode(),
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    assert proc.returncode == 0
