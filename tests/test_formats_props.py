@@ -133,6 +133,7 @@ pointers_strategy = st.builds(
     digest=hexes,
     size=st.integers(0, 2**50),
     files=st.integers(0, 10**6),
+    type=st.sampled_from(["file", "dir"]),
     access=st.sampled_from(pointers.ACCESS_LEVELS),
     produced_by=st.none() | st.text(max_size=20),
     card=st.none() | st.text(max_size=20),

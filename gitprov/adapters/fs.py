@@ -14,12 +14,18 @@ import os
 import secrets
 from pathlib import Path
 
+from gitprov.errors import GitprovError
+
 TEMP_INFIX = ".gitprov-tmp-"
 
 
 def temp_name_for(path: Path) -> Path:
-    """A fresh temp path beside ``path`` matching the ``.*.gitprov-tmp-*`` ignore rule."""
-    return path.with_name(f".{path.name}{TEMP_INFIX}{secrets.token_hex(6)}")
+    """A fresh temp path beside ``path`` matching the ``.*.gitprov-tmp-*`` ignore rule.
+
+    The name keeps at most 40 characters of the original, so that a long (but legal)
+    name never makes its temp name too long for the file system.
+    """
+    return path.with_name(f".{path.name[:40]}{TEMP_INFIX}{secrets.token_hex(6)}")
 
 
 def fsync_dir(directory: Path) -> None:
@@ -37,6 +43,16 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     Without ``mode`` an existing file keeps its permissions and a new one gets 0o666
     minus the umask, as an ordinary write would.
     """
+    try:
+        _atomic_write(path, data, mode)
+    except OSError as exc:
+        raise GitprovError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            "Check the free space and permissions there, then run the command again",
+        ) from None
+
+
+def _atomic_write(path: Path, data: bytes, mode: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         try:

@@ -52,9 +52,12 @@ def git(
             "Install git 2.31 or newer and make sure 'git --version' works",
         ) from None
     if check and proc.returncode != 0:
-        detail = proc.stderr.strip().splitlines()
+        lines = proc.stderr.strip().splitlines()
+        # git's own verdict is the 'fatal:'/'error:' line; a trailing 'hint:' is not.
+        verdicts = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        detail = (verdicts or lines or [f"exit {proc.returncode}"])[0]
         raise GitCommandError(
-            f"'git {' '.join(args)}' failed: {detail[-1] if detail else f'exit {proc.returncode}'}",
+            f"'git {' '.join(args)}' failed: {detail}",
             "Check that the repository is healthy ('git status'), then retry",
         )
     return proc
@@ -162,25 +165,35 @@ def ls_files(cwd: Path, pathspecs: list[str], *, others: bool = True) -> list[st
 
 def is_tracked(cwd: Path, path: Path) -> bool:
     """Whether git tracks ``path`` (a file) or anything below it (a folder)."""
-    proc = git(["ls-files", "-z", "--cached", "--", str(path)], cwd=cwd, check=False)
+    proc = git(
+        ["--literal-pathspecs", "ls-files", "-z", "--cached", "--", str(path)],
+        cwd=cwd,
+        check=False,
+    )
     return bool(proc.stdout.strip("\0"))
 
 
 def stage(cwd: Path, paths: list[Path]) -> None:
     """``git add`` exactly these paths."""
     if paths:
-        git(["add", "--", *map(str, paths)], cwd=cwd)
+        git(["--literal-pathspecs", "add", "--", *map(str, paths)], cwd=cwd)
 
 
 def unstage_and_forget(cwd: Path, path: Path) -> None:
     """``git rm --cached`` a path if git tracks it (the work-tree file is kept)."""
-    git(["rm", "--cached", "-q", "--ignore-unmatch", "--", str(path)], cwd=cwd)
+    git(
+        ["--literal-pathspecs", "rm", "--cached", "-q", "--ignore-unmatch", "--", str(path)],
+        cwd=cwd,
+    )
 
 
 def reachable_blobs(cwd: Path, suffix: str) -> dict[str, str]:
     """Blob id -> path of every blob whose path ends with ``suffix`` in the history of
-    any local ref (branches, tags, notes, stash), plus the index."""
-    objects = git(["rev-list", "--objects", "--all", "--indexed-objects"], cwd=cwd).stdout
+    any local ref (branches, tags, notes, every stash entry), the reflogs (an amended or
+    reset commit stays reachable there) and the index of every worktree."""
+    objects = git(
+        ["rev-list", "--objects", "--all", "--reflog", "--indexed-objects"], cwd=cwd
+    ).stdout
     blobs: dict[str, str] = {}
     for line in objects.splitlines():
         oid, _, path = line.partition(" ")
@@ -216,3 +229,14 @@ def read_blobs(cwd: Path, oids: list[str]) -> dict[str, bytes]:
         blobs[oid] = out[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
     return blobs
+
+
+def worktrees(cwd: Path) -> list[Path]:
+    """The top folder of every work tree of the repository that still exists."""
+    listing = git(["worktree", "list", "--porcelain"], cwd=cwd).stdout
+    tops = [
+        Path(line[len("worktree ") :])
+        for line in listing.splitlines()
+        if line.startswith("worktree ")
+    ]
+    return [top for top in tops if top.is_dir()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -28,12 +29,16 @@ class FileStat:
     size: int
     mtime_ns: int
     mode: int
+    # ctime cannot be set by utime(): a rewrite that restores size and mtime still moves it.
+    ctime_ns: int = 0
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileStat:
-        return cls(st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
+        return cls(st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns)
 
     def same_content_as(self, other: FileStat) -> bool:
+        """No write happened between the two stats (ctime is left out: linking or
+        chmod-ing moves it without touching the bytes; the stat cache keys on it)."""
         return (self.inode, self.size, self.mtime_ns) == (other.inode, other.size, other.mtime_ns)
 
     @property
@@ -43,6 +48,14 @@ class FileStat:
 
 class FileChangedError(GitprovError):
     """A file changed while gitprov was reading it."""
+
+
+class _WriteFailed(Exception):
+    """Carries an OSError of the copy target past the read-error handler."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def unreadable(path: Path, exc: OSError) -> GitprovError:
@@ -61,11 +74,17 @@ def hash_file(path: Path, *, copy_to: BinaryIO | None = None) -> tuple[str, File
     digest is never recorded for bytes that were not all from one version of the file.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: never hash
+        # what a symlink points to in place of the file itself.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise unreadable(path, exc) from None
     with os.fdopen(fd, "rb", buffering=0) as handle:
         before = FileStat.of(os.fstat(fd))
+        if not stat_module.S_ISREG(before.mode):
+            raise GitprovError(
+                f"{path} is not a regular file", "Replace it with a regular file, or remove it"
+            )
         sha = hashlib.sha256()
         total = 0
         try:
@@ -79,8 +98,13 @@ def hash_file(path: Path, *, copy_to: BinaryIO | None = None) -> tuple[str, File
                 while n := handle.readinto(buf):
                     sha.update(view[:n])
                     if copy_to is not None:
-                        copy_to.write(view[:n])
+                        try:
+                            copy_to.write(view[:n])
+                        except OSError as exc:
+                            raise _WriteFailed(exc) from exc
                     total += n
+        except _WriteFailed as failed:
+            raise failed.error from None  # the caller reports it as a cache write error
         except OSError as exc:
             raise unreadable(path, exc) from None
         after = FileStat.of(os.fstat(fd))

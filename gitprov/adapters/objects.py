@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, get_args
 
-from gitprov.adapters.fs import fsync_dir
+from gitprov.adapters.fs import fsync_dir, temp_name_for
 from gitprov.adapters.hashing import FileStat, hash_file
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
@@ -145,9 +145,12 @@ class ObjectCache:
         """
         temp = self._temp()
         try:
+            before = FileStat.of(os.stat(src))
             if mode in ("reflink", "auto") and try_reflink(src, temp):
-                digest, stat = hash_file(src)
-                if not self._matches(temp, stat):
+                # Hash the clone, not the source: the clone's bytes are what we keep.
+                digest, _ = hash_file(temp)
+                stat = FileStat.of(os.stat(src))
+                if not stat.same_content_as(before):
                     raise self._changed(src)
             elif mode == "hardlink":
                 digest, stat = hash_file(src)
@@ -156,6 +159,7 @@ class ObjectCache:
                     raise self._changed(src)
                 # The work-tree file and the object are now one inode: read-only protects it.
                 os.chmod(src, stat.mode & 0o7555)
+                stat = FileStat.of(os.stat(src))  # chmod moved ctime: record the new one
             else:
                 if mode == "reflink":
                     raise CacheError(
@@ -175,10 +179,6 @@ class ObjectCache:
             temp.unlink(missing_ok=True)
             raise _disk_error(self.root, exc) from None
         return digest, stat
-
-    @staticmethod
-    def _matches(temp: Path, stat: FileStat) -> bool:
-        return os.stat(temp).st_size == stat.size
 
     @staticmethod
     def _changed(src: Path) -> GitprovError:
@@ -229,14 +229,18 @@ class ObjectCache:
                 )
             )
         dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = dest.with_name(f".{dest.name}.gitprov-tmp-{secrets.token_hex(6)}")
+        temp = temp_name_for(dest)
+        # A hard link shares the object's mode: only when its executable bit is right.
+        link = mode == "hardlink" and bool(source.stat().st_mode & 0o100) == executable
         try:
-            if mode == "hardlink":
+            if link:
                 os.link(source, temp)  # read-only, like the object it is
             else:
                 if not (mode in ("reflink", "auto") and try_reflink(source, temp)):
                     shutil.copyfile(source, temp)
                 os.chmod(temp, 0o755 if executable else 0o644)
+                with open(temp, "rb") as written:
+                    os.fsync(written.fileno())
             os.replace(temp, dest)
         except OSError as exc:
             temp.unlink(missing_ok=True)

@@ -16,28 +16,37 @@ from pathlib import Path
 from gitprov.adapters.hashing import FileStat
 
 RACY_WINDOW_NS = 1_000_000_000
+# v2 added ctime_ns; a v1 table is simply left unused (the cache only saves work).
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
+CREATE TABLE IF NOT EXISTS files_v2 (
     path TEXT PRIMARY KEY,
     inode INTEGER NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     digest TEXT NOT NULL
 ) WITHOUT ROWID
 """
+Row = tuple[int, int, int, int, str]
 
 
 class StatCache:
     """A connection to one repository's stat cache (``.git/gitprov/statcache.sqlite3``)."""
 
     def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
-        # WAL lets a status read while a track writes; NORMAL sync is safe with WAL (a
-        # crash may lose the last entries, which only costs a re-hash).
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        # The cache only saves work: if its file cannot be used (disk full, damaged,
+        # read-only), gitprov carries on with an in-memory one and re-hashes.
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+            # WAL lets a status read while a track writes; NORMAL sync is safe with WAL
+            # (a crash may lose the last entries, which only costs a re-hash).
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError):
+            self._db = sqlite3.connect(":memory:", isolation_level=None)
+            self._db.execute(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -48,33 +57,43 @@ class StatCache:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def under(self, directory: Path) -> dict[str, tuple[int, int, int, str]]:
-        """Every entry at or below ``directory``: path -> (inode, size, mtime_ns, digest)."""
+    def under(self, directory: Path) -> dict[str, Row]:
+        """Every entry at or below ``directory``: path -> (inode, size, mtime, ctime, digest)."""
         prefix = str(directory).rstrip("/") + "/"
-        rows = self._db.execute(
-            "SELECT path, inode, size, mtime_ns, digest FROM files "
-            "WHERE path = ? OR (path >= ? AND path < ?)",
-            (str(directory), prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
-        )
-        return {path: (inode, size, mtime, digest) for path, inode, size, mtime, digest in rows}
+        try:
+            rows = self._db.execute(
+                "SELECT path, inode, size, mtime_ns, ctime_ns, digest FROM files_v2 "
+                "WHERE path = ? OR (path >= ? AND path < ?)",
+                (str(directory), prefix, prefix[:-1] + "0"),  # '0' sorts right after '/'
+            ).fetchall()
+        except sqlite3.Error:
+            return {}
+        return {
+            path: (inode, size, mtime, ctime, digest)
+            for path, inode, size, mtime, ctime, digest in rows
+        }
 
-    def lookup(
-        self, entries: dict[str, tuple[int, int, int, str]], path: Path, stat: FileStat
-    ) -> str | None:
+    def lookup(self, entries: dict[str, Row], path: Path, stat: FileStat) -> str | None:
         """The cached digest of ``path`` if its stat is unchanged (from ``under()``)."""
         row = entries.get(str(path))
-        if row is None or row[:3] != (stat.inode, stat.size, stat.mtime_ns):
+        if row is None or row[:4] != (stat.inode, stat.size, stat.mtime_ns, stat.ctime_ns):
             return None
-        return row[3]
+        return row[4]
 
     def record(self, items: Iterable[tuple[Path, FileStat, str]], *, hashed_since_ns: int) -> None:
         """Remember digests of files hashed after ``hashed_since_ns`` (time.time_ns())."""
         rows = [
-            (str(path), stat.inode, stat.size, stat.mtime_ns, digest)
+            (str(path), stat.inode, stat.size, stat.mtime_ns, stat.ctime_ns, digest)
             for path, stat, digest in items
             if stat.mtime_ns < hashed_since_ns - RACY_WINDOW_NS
         ]
-        if rows:
+        if not rows:
+            return
+        try:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO files_v2 VALUES (?, ?, ?, ?, ?, ?)", rows
+                )
+        except sqlite3.Error:
+            pass  # not remembered: the files are simply hashed again next time

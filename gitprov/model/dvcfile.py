@@ -49,10 +49,13 @@ def parse(text: str, *, dvc_file: str) -> list[DvcOut]:
     for out in outs if isinstance(outs, list) else []:
         if not isinstance(out, dict) or not isinstance(out.get("path"), str):
             continue
+        path = posixpath.normpath(posixpath.join(base, out["path"]))
+        if path.startswith(("../", "/")) or path == "..":
+            continue  # outside the repository: not ours to show or protect
         md5, size, nfiles = out.get("md5"), out.get("size"), out.get("nfiles")
         result.append(
             DvcOut(
-                path=posixpath.normpath(posixpath.join(base, out["path"])),
+                path=path,
                 md5=md5 if isinstance(md5, str) else None,
                 size=size if isinstance(size, int) else None,
                 nfiles=nfiles if isinstance(nfiles, int) else None,

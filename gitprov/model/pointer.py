@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
@@ -20,6 +21,7 @@ from gitprov.model import digest as digests
 
 SUFFIX = ".gitprov"
 Kind = Literal["checkpoint", "dataset", "artifact"]
+ArtifactType = Literal["file", "dir"]
 Access = Literal["public", "internal", "restricted"]
 KINDS: tuple[str, ...] = get_args(Kind)
 ACCESS_LEVELS: tuple[str, ...] = get_args(Access)
@@ -36,17 +38,18 @@ class Pointer:
     """The fields gitprov reads from a pointer (``[meta]`` stays in the document)."""
 
     kind: Kind
-    path: str  # relative to the pointer file's directory
+    path: str  # the artifact's name, beside the pointer file: "m.pt" for "m.pt.gitprov"
     digest: str
     size: int
     files: int = 1
+    type: ArtifactType = "file"  # "dir": digest is a Merkle snapshot root
     access: Access = "internal"
     produced_by: str | None = None
     card: str | None = None
 
     @property
     def is_tree(self) -> bool:
-        return self.kind == "dataset" or self.files > 1
+        return self.type == "dir"
 
 
 def _line_of(text: str, key: str) -> int:
@@ -54,14 +57,24 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+RESERVED_NAMES = frozenset({"", ".", "..", ".git", ".gitprov"})
+
+
 def check_relative_path(path: str) -> str | None:
-    """Why ``path`` is not a safe relative path (None when it is)."""
-    if not path or "\0" in path:
-        return "is empty or contains NUL"
+    """Why ``path`` is not a safe artifact name (None when it is).
+
+    An artifact always sits beside its pointer, so ``path`` is one plain name: anything
+    else (a separator, '..', '.git') could make checkout write outside the artifact's
+    own place, e.g. over the repository or into .git/hooks.
+    """
+    if "\0" in path:
+        return "contains NUL"
     if path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
         return "is absolute"
     if ".." in posixpath.normpath(path).split("/") or ".." in path.split("/"):
         return "contains '..'"
+    if "/" in path or path in RESERVED_NAMES:
+        return "must be the artifact's own name, beside the pointer"
     return None
 
 
@@ -82,6 +95,8 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
             raise PointerError(f"{source}:1: required key '{key}' is missing", fix)
     kind, path, digest, size = values["kind"], values["path"], values["digest"], values["size"]
     files, access = values.get("files", 1), values.get("access", "internal")
+    # Pointers written before the explicit 'type' field: a dataset or many files is a tree.
+    art_type = values.get("type", "dir" if kind == "dataset" or files != 1 else "file")
     if kind not in KINDS:
         raise fail("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
     if not isinstance(path, str) or (why := check_relative_path(path)) is not None:
@@ -95,18 +110,32 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
     for key, value in (("size", size), ("files", files)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise fail(key, "must be a whole number >= 0")
+    if art_type not in ("file", "dir"):
+        raise fail("type", f"must be 'file' or 'dir', not {art_type!r}")
     if access not in ACCESS_LEVELS:
         raise fail("access", f"must be one of {', '.join(ACCESS_LEVELS)}, not {access!r}")
-    optional = {}
+    _check_optional(values, fail)
+    pointer = Pointer(
+        kind,
+        path,
+        digest,
+        size,
+        files,
+        art_type,
+        access,
+        produced_by=values.get("produced_by"),
+        card=values.get("card"),
+    )
+    return pointer, doc
+
+
+def _check_optional(values: dict[str, object], fail: Callable[[str, str], PointerError]) -> None:
     for key in ("produced_by", "card"):
         value = values.get(key)
         if value is not None and not isinstance(value, str):
             raise fail(key, "must be a string")
-        optional[key] = value
     if "meta" in values and not isinstance(values["meta"], dict):
         raise fail("meta", "must be a table ([meta])")
-    pointer = Pointer(kind, path, digest, size, files, access, **optional)
-    return pointer, doc
 
 
 def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
@@ -122,6 +151,7 @@ def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
         "digest": pointer.digest,
         "size": pointer.size,
         "files": pointer.files,
+        "type": pointer.type,
         "access": pointer.access,
         "produced_by": pointer.produced_by,
         "card": pointer.card,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gitprov.adapters.fs import temp_name_for
 from gitprov.errors import GitprovError
 from gitprov.services import snapshot, status, workspace
 from gitprov.services.workspace import Tracked, Workspace
@@ -52,20 +52,32 @@ def checkout(*, cwd: Path, paths: list[str], force: bool = False) -> list[Checko
     return results
 
 
+def _clear(target: Path) -> None:
+    """Remove whatever is at ``target`` that is not what the pointer names (--force):
+    a symlink itself (never what it points to), a folder, a special file."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+
+
 def _restore_file(ws: Workspace, item: Tracked) -> int:
     target = item.artifact
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
+    if target.is_symlink() or target.is_dir() or (target.exists() and not target.is_file()):
+        _clear(target)
     ws.cache.materialize(item.pointer.digest, target, ws.link_mode, executable=False)
     return 1
 
 
 def _restore_tree(ws: Workspace, item: Tracked) -> int:
     root = item.artifact
-    wanted = snapshot.flatten(ws.cache, item.pointer.digest)
-    if root.exists() and not root.is_dir():
-        root.unlink()
+    wanted_dirs: list[str] = []
+    wanted = snapshot.flatten(ws.cache, item.pointer.digest, dirs=wanted_dirs)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        _clear(root)
     root.mkdir(parents=True, exist_ok=True)
+    for rel in wanted_dirs:
+        (root / rel).mkdir(parents=True, exist_ok=True)
     with ws.stats() as stats:
         current = snapshot.snapshot_directory(root, stats=stats, cache=None, mode="auto").records
     for rel in sorted(set(current) - set(wanted), reverse=True):
@@ -75,10 +87,10 @@ def _restore_tree(ws: Workspace, item: Tracked) -> int:
         if current.get(rel) == record:
             continue
         dest = root / rel
-        if dest.is_dir() and not dest.is_symlink():
-            shutil.rmtree(dest)
+        if dest.is_symlink() or dest.is_dir():
+            _clear(dest)
         if record.type == "link" and record.target is not None:
-            temp = dest.with_name(f".{dest.name}.gitprov-tmp-{secrets.token_hex(6)}")
+            temp = temp_name_for(dest)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(record.target, temp)
             os.replace(temp, dest)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gitprov.adapters import git
 from gitprov.errors import GitprovError
+from gitprov.model import digest as digests
 from gitprov.model import pointer as pointers
 from gitprov.services import snapshot, workspace
 
@@ -25,51 +26,77 @@ class GcReport:
         return sum(size for _, size in self.removed)
 
 
-def _named_digests(ws: workspace.Workspace) -> set[str]:
-    """Digests named by any pointer in any local ref's history, the index or the work tree.
-
-    A pointer that cannot be parsed still protects every digest written in it: gc errs
-    on the side of keeping bytes.
-    """
+def _pointer_texts(ws: workspace.Workspace) -> list[str]:
+    """Every pointer in any local ref's history, reflog, index, or any work tree."""
+    oids = list(git.reachable_blobs(ws.top, pointers.SUFFIX))
     texts = [
-        blob.decode("utf-8", errors="replace")
-        for blob in git.read_blobs(
-            ws.top, list(git.reachable_blobs(ws.top, pointers.SUFFIX))
-        ).values()
+        blob.decode("utf-8", errors="replace") for blob in git.read_blobs(ws.top, oids).values()
     ]
-    for name in git.ls_files(ws.top, [f"*{pointers.SUFFIX}"]):
-        path = ws.top / name
-        if path.is_file():
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-    roots: set[str] = set()
-    for text in texts:
+    for top in git.worktrees(ws.top):
+        for name in git.ls_files(top, [f"*{pointers.SUFFIX}"]):
+            path = top / name
+            if path.is_file():
+                texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    return texts
+
+
+def _named_digests(ws: workspace.Workspace) -> set[str]:
+    """Digests some pointer needs, directly or through a snapshot.
+
+    A pointer that cannot be parsed still protects every digest written in it, and a
+    damaged snapshot stops gc altogether: gc errs on the side of keeping bytes.
+    """
+    files: set[str] = set()
+    trees: set[str] = set()
+    for text in _pointer_texts(ws):
         try:
             pointer, _ = pointers.parse(text, source="pointer")
-            roots.add(pointer.digest)
         except GitprovError:
-            roots.update(_ANY_DIGEST.findall(text))
-    named = set(roots)
-    for root in roots:
-        try:
-            named |= snapshot.tree_objects(ws.cache, root)
-        except (GitprovError, ValueError):
-            continue  # a file object, or a tree whose root node is gone
+            # Unknown type: a digest whose object reads as a tree node is walked too.
+            for digest in _ANY_DIGEST.findall(text):
+                (trees if _looks_like_tree(ws, digest) else files).add(digest)
+            continue
+        (trees if pointer.is_tree else files).add(pointer.digest)
+    named = files | trees
+    for root in trees:
+        needed, complete = snapshot.readable_tree_objects(ws.cache, root)
+        if not complete:
+            raise GitprovError(
+                f"snapshot {digests.short(root)} is damaged in the cache, so gc cannot tell "
+                "which objects it still needs",
+                "Run 'gitprov verify --all' and restore the damaged objects first; "
+                "nothing was removed",
+            )
+        named |= needed
     return named
 
 
+def _looks_like_tree(ws: workspace.Workspace, digest: str) -> bool:
+    try:
+        with open(ws.cache.path(digest), "rb") as handle:
+            return handle.read(12) == b'{"entries":['
+    except OSError:
+        return False
+
+
 def gc(*, cwd: Path, dry_run: bool = False) -> GcReport:
-    """Remove (or, with ``dry_run``, list) unreferenced objects and dead temp files."""
+    """Remove (or, with ``dry_run``, list) unreferenced objects and dead temp files.
+
+    Holds the objects lock exclusively: a running 'track' (which holds it shared from
+    storing objects until its pointers are written) is waited for, never raced.
+    """
     ws = workspace.open_workspace(cwd)
-    named = _named_digests(ws)
     report = GcReport(dry_run=dry_run)
-    for digest in list(ws.cache.iter_digests()):
-        if digest in named:
-            report.kept += 1
-            continue
-        size = ws.cache.path(digest).stat().st_size
+    with ws.objects_lock(shared=False):
+        named = _named_digests(ws)
+        for digest in list(ws.cache.iter_digests()):
+            if digest in named:
+                report.kept += 1
+                continue
+            size = ws.cache.path(digest).stat().st_size
+            if not dry_run:
+                size = ws.cache.remove(digest)
+            report.removed.append((digest, size))
         if not dry_run:
-            size = ws.cache.remove(digest)
-        report.removed.append((digest, size))
-    if not dry_run:
-        ws.cache.clean_temp()
+            ws.cache.clean_temp()
     return report

@@ -15,6 +15,7 @@ from gitprov.adapters.hashing import FileStat, hash_file
 from gitprov.adapters.objects import LinkMode, ObjectCache
 from gitprov.adapters.statcache import StatCache
 from gitprov.adapters.walk import walk
+from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model import tree
 
@@ -64,7 +65,7 @@ def snapshot_file(
 def snapshot_directory(
     root: Path,
     *,
-    stats: StatCache,
+    stats: StatCache | None,
     cache: ObjectCache | None,
     mode: LinkMode,
     jobs: int | None = None,
@@ -73,14 +74,15 @@ def snapshot_directory(
 
     With ``cache`` every file and tree node is stored (files already present are not
     read again); without it nothing is written except stat-cache entries (``status``).
+    Without ``stats`` every file is read (``verify`` trusts nothing).
     """
     started = time.time_ns()
     listing = walk(root)
-    known = stats.under(root)
+    known = stats.under(root) if stats else {}
     records: dict[str, FileRecord] = {}
     todo: list[str] = []
     for rel, stat in listing.files.items():
-        digest = stats.lookup(known, root / rel, stat)
+        digest = stats.lookup(known, root / rel, stat) if stats else None
         if digest is not None and (cache is None or cache.has(digest)):
             records[rel] = FileRecord("file", digest, stat.size, stat.executable)
         else:
@@ -98,7 +100,8 @@ def snapshot_directory(
             for rel, digest, stat in pool.map(run, todo):
                 records[rel] = FileRecord("file", digest, stat.size, stat.executable)
                 hashed.append((root / rel, stat, digest))
-        stats.record(hashed, hashed_since_ns=started)
+        if stats:
+            stats.record(hashed, hashed_since_ns=started)
     for rel, target in listing.links.items():
         data = target.encode()
         records[rel] = FileRecord(
@@ -147,8 +150,13 @@ def build_tree(records: dict[str, FileRecord], dirs: list[str]) -> Snapshot:
     return Snapshot(root_entry.digest, root_entry.size, root_entry.files, records, nodes)
 
 
-def flatten(cache: ObjectCache, root_digest: str) -> dict[str, FileRecord]:
-    """Every file and link of a stored snapshot (nodes read from the cache, verified)."""
+def flatten(
+    cache: ObjectCache, root_digest: str, *, dirs: list[str] | None = None
+) -> dict[str, FileRecord]:
+    """Every file and link of a stored snapshot (nodes read from the cache, verified).
+
+    ``dirs``, when given, receives every folder (empty ones included), parents first.
+    """
     records: dict[str, FileRecord] = {}
     pending = [("", root_digest)]
     while pending:
@@ -157,6 +165,8 @@ def flatten(cache: ObjectCache, root_digest: str) -> dict[str, FileRecord]:
             rel = f"{prefix}{entry.name}"
             if entry.type == "dir":
                 pending.append((rel + "/", entry.digest))
+                if dirs is not None:
+                    dirs.append(rel)
             else:
                 records[rel] = FileRecord(
                     entry.type, entry.digest, entry.size, entry.exec, entry.target
@@ -176,3 +186,26 @@ def tree_objects(cache: ObjectCache, root_digest: str) -> set[str]:
             elif entry.type == "file":
                 needed.add(entry.digest)
     return needed
+
+
+def readable_tree_objects(cache: ObjectCache, root_digest: str) -> tuple[set[str], bool]:
+    """Like ``tree_objects`` but tolerant: what can be read, and whether that was all.
+
+    A root node absent from the cache names nothing here (complete). A node that is
+    present but corrupt, or a missing node below the root, leaves its subtree unknown
+    (incomplete): callers that delete things must then stop.
+    """
+    if not cache.has(root_digest):
+        return set(), True
+    needed, complete, pending = {root_digest}, True, [root_digest]
+    while pending:
+        try:
+            entries = tree.decode(cache.read_verified(pending.pop()))
+        except (GitprovError, ValueError):
+            complete = False
+            continue
+        for entry in entries:
+            needed.add(entry.digest)
+            if entry.type == "dir":
+                pending.append(entry.digest)
+    return needed, complete

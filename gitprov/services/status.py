@@ -71,6 +71,10 @@ def artifact_status(  # noqa: PLR0911 - one return per outcome reads best here
 
     if not (artifact.exists() or artifact.is_symlink()):
         return result("missing")
+    if artifact.is_symlink():
+        return result("modified", note="is now a symlink (gitprov never follows it)")
+    if not artifact.is_dir() and not artifact.is_file():
+        return result("modified", note="is not a regular file or folder")
     if pointer.is_tree != artifact.is_dir():
         return result(
             "modified",
@@ -93,12 +97,15 @@ def artifact_status(  # noqa: PLR0911 - one return per outcome reads best here
             note="the old snapshot is not in the cache, so changed files cannot be listed",
         )
     new = snap.records
+    added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+    changed = sorted(rel for rel in set(old) & set(new) if old[rel] != new[rel])
     return result(
         "modified",
         current_digest=snap.digest,
-        added=sorted(set(new) - set(old)),
-        removed=sorted(set(old) - set(new)),
-        changed=sorted(rel for rel in set(old) & set(new) if old[rel] != new[rel]),
+        added=added,
+        removed=removed,
+        changed=changed,
+        note=None if added or removed or changed else "empty folders were added or removed",
     )
 
 

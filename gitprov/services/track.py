@@ -72,6 +72,9 @@ def default_kind(path: Path) -> pointers.Kind:
     return "checkpoint" if path.suffix.lower() in _CHECKPOINT_SUFFIXES else "artifact"
 
 
+_MAX_NAME_BYTES = 255 - len(pointers.SUFFIX)
+
+
 def _check_trackable(ws: Workspace, path: Path, raw: str, outs: list[DvcOut]) -> str:
     rel = ws.display(path)
     if not (path.is_symlink() or path.exists()):
@@ -82,6 +85,26 @@ def _check_trackable(ws: Workspace, path: Path, raw: str, outs: list[DvcOut]) ->
         raise UsageError(f"{raw} is a gitprov pointer file", "Name the artifact it points to")
     if not path.is_dir() and not path.is_file():
         raise UsageError(f"{raw} is not a regular file or folder", "Name a file or folder")
+    if len(os.fsencode(path.name)) > _MAX_NAME_BYTES:
+        raise UsageError(
+            f"{raw}: the name is too long for its pointer file ({path.name[:20]}...)",
+            f"Rename it to at most {_MAX_NAME_BYTES} bytes",
+        )
+    for ancestor in path.parents:
+        if ancestor == ws.top or ws.top not in ancestor.parents:
+            break
+        if ancestor.with_name(pointers.pointer_name(ancestor.name)).is_file():
+            raise UsageError(
+                f"{rel} is inside {ws.display(ancestor)}, which gitprov already tracks",
+                f"Re-track the whole folder: 'gitprov track {ws.display(ancestor)}'",
+            )
+    if path.is_dir():
+        inner = git.ls_files(ws.top, [f":(glob){rel}/**/*{pointers.SUFFIX}"])
+        if inner:
+            raise UsageError(
+                f"{rel} contains artifacts gitprov tracks ({inner[0]}...)",
+                "Untrack those first ('gitprov untrack PATH') or track them separately",
+            )
     dvc_aware.refuse_if_dvc_tracked(ws.top, rel, outs)
     if git.is_tracked(ws.top, path):
         raise GitprovError(
@@ -89,6 +112,15 @@ def _check_trackable(ws: Workspace, path: Path, raw: str, outs: list[DvcOut]) ->
             f"Run 'git rm -r --cached {rel}' (the files stay on disk), then 'gitprov track {raw}'",
         )
     return rel
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A snapshot taken and a pointer text ready to write (phase one of track)."""
+
+    result: TrackResult
+    pointer_path: Path
+    text: str | None  # None: the pointer is already right
 
 
 def track(
@@ -101,28 +133,43 @@ def track(
 ) -> TrackReport:
     """Snapshot each path into the cache, write its pointer, ignore it, stage the pointer.
 
-    Everything is checked before anything is written: one bad path changes nothing.
+    Phase one checks every path, reads every existing pointer and stores every object;
+    only when all of that succeeded does phase two write pointers and .gitignore and
+    stage them. A refusal therefore leaves the repository as it was (stored objects are
+    harmless: nothing names them, and 'gitprov gc' removes them).
     """
     ws = workspace.open_workspace(cwd)
     outs = dvc_aware.dvc_outs(ws.top)
-    targets = []
+    targets: dict[Path, str] = {}
     for raw in paths:
         path = workspace.inside_worktree(ws, cwd, raw)
-        targets.append((path, _check_trackable(ws, path, raw, outs)))
-    ws.cache.clean_temp()
-    results = []
-    with ws.stats() as stats:
-        for path, rel in targets:
-            results.append(_track_one(ws, stats, path, rel, kind=kind, access=access, jobs=jobs))
-    rules = [gitignore.rule_for(result.path) for result in results]
-    project_files.ensure_gitignore(ws.layout, rules)
-    to_stage = [ws.top / result.pointer_path for result in results]
-    to_stage.append(ws.top / project_files.GITIGNORE_PATH)
-    git.stage(ws.top, to_stage)
-    return TrackReport(results, [ws.display(path) for path in to_stage])
+        targets.setdefault(path, _check_trackable(ws, path, raw, outs))
+    nested = [(a, b) for a in targets for b in targets if a != b and a in b.parents]
+    if nested:
+        raise UsageError(
+            f"{ws.display(nested[0][1])} is inside {ws.display(nested[0][0])}, named too",
+            "Name only the outer folder",
+        )
+    with ws.objects_lock(shared=True):
+        ws.cache.clean_temp()
+        with ws.stats() as stats:
+            planned = [
+                _plan(ws, stats, path, rel, kind=kind, access=access, jobs=jobs)
+                for path, rel in targets.items()
+            ]
+        with ws.worktree_lock():
+            for plan in planned:
+                if plan.text is not None:
+                    atomic_write(plan.pointer_path, plan.text.encode("utf-8"))
+            rules = [gitignore.rule_for(plan.result.path) for plan in planned]
+            project_files.ensure_gitignore(ws.layout, rules)
+            to_stage = [plan.pointer_path for plan in planned]
+            to_stage.append(ws.top / project_files.GITIGNORE_PATH)
+            git.stage(ws.top, to_stage)
+    return TrackReport([plan.result for plan in planned], [ws.display(p) for p in to_stage])
 
 
-def _track_one(
+def _plan(
     ws: Workspace,
     stats: StatCache,
     path: Path,
@@ -131,10 +178,11 @@ def _track_one(
     kind: pointers.Kind | None,
     access: pointers.Access | None,
     jobs: int | None,
-) -> TrackResult:
+) -> _Planned:
     pointer_path = path.with_name(pointers.pointer_name(path.name))
     previous = workspace.load(pointer_path, ws) if pointer_path.exists() else None
-    if path.is_dir():
+    is_dir = path.is_dir()
+    if is_dir:
         snap = snapshot.snapshot_directory(
             path, stats=stats, cache=ws.cache, mode=ws.link_mode, jobs=jobs
         )
@@ -147,6 +195,7 @@ def _track_one(
         digest=snap.digest,
         size=snap.size,
         files=snap.files,
+        type="dir" if is_dir else "file",
         access=access or (old.access if old else "internal"),
         produced_by=old.produced_by if old and old.digest == snap.digest else None,
         card=old.card if old else None,
@@ -154,10 +203,10 @@ def _track_one(
     outcome: Literal["added", "updated", "unchanged"] = "added"
     if previous is not None:
         outcome = "unchanged" if new == old else "updated"
+    text = None
     if outcome != "unchanged":
         text = pointers.render(new, previous.doc if previous else None)
-        atomic_write(pointer_path, text.encode("utf-8"))
-    return TrackResult(
+    result = TrackResult(
         rel,
         ws.display(pointer_path),
         new.kind,
@@ -167,6 +216,7 @@ def _track_one(
         outcome,
         snap.rehashed,
     )
+    return _Planned(result, pointer_path, text)
 
 
 @dataclass(frozen=True)
@@ -192,16 +242,17 @@ def untrack(*, cwd: Path, path: str) -> UntrackResult:
                 file = Path(folder, name)
                 if file.is_file() and not file.is_symlink():
                     _make_independent(file)
-    git.unstage_and_forget(ws.top, tracked.pointer_path)
-    tracked.pointer_path.unlink(missing_ok=True)
     rel = ws.display(artifact)
     gitignore_path = ws.top / project_files.GITIGNORE_PATH
-    if gitignore_path.is_file():
-        text = gitignore_path.read_bytes().decode("utf-8")
-        new = gitignore.without_rules(text, [gitignore.rule_for(rel)])
-        if new != text:
-            atomic_write(gitignore_path, new.encode("utf-8"))
-            git.stage(ws.top, [gitignore_path])
+    with ws.worktree_lock():
+        git.unstage_and_forget(ws.top, tracked.pointer_path)
+        tracked.pointer_path.unlink(missing_ok=True)
+        if gitignore_path.is_file():
+            text = gitignore_path.read_bytes().decode("utf-8")
+            new = gitignore.without_rules(text, [gitignore.rule_for(rel)])
+            if new != text:
+                atomic_write(gitignore_path, new.encode("utf-8"))
+                git.stage(ws.top, [gitignore_path])
     return UntrackResult(rel, ws.display(tracked.pointer_path))
 
 

@@ -66,26 +66,54 @@ def _verify_tracked(ws: Workspace, item: Tracked, report: VerifyReport) -> None:
     _check_object(ws, pointer.digest, f"{label}/ (snapshot root)", report)
     try:
         records = snapshot.flatten(ws.cache, pointer.digest)
-        for node in snapshot.tree_objects(ws.cache, pointer.digest) - {pointer.digest}:
-            if node not in {r.digest for r in records.values()}:
-                _check_object(ws, node, f"{label}/ (tree node)", report)
+        needed = snapshot.tree_objects(ws.cache, pointer.digest)
     except (GitprovError, ValueError) as exc:
         report.problems.append(Problem(label, f"snapshot cannot be read: {exc}"))
         return
     for rel, record in records.items():
-        file_label = f"{label}/{rel}"
         if record.type == "file":
-            _check_object(ws, record.digest, file_label, report)
-            _check_work_file(item.artifact / rel, record.digest, file_label, report)
-    if item.artifact.is_dir():
-        extra = {
-            p.relative_to(item.artifact).as_posix()
-            for p in item.artifact.rglob("*")
-            if (p.is_file() or p.is_symlink()) and ".gitprov-tmp-" not in p.name
-        } - set(records)
-        report.problems += [
-            Problem(f"{label}/{rel}", "not in the snapshot") for rel in sorted(extra)
-        ]
+            _check_object(ws, record.digest, f"{label}/{rel}", report)
+    file_digests = {record.digest for record in records.values()}
+    for node in needed - file_digests - {pointer.digest}:
+        _check_object(ws, node, f"{label}/ (tree node)", report)
+    if not item.artifact.is_dir() or item.artifact.is_symlink():
+        report.problems.append(Problem(label, "missing from the work tree (or not a folder)"))
+        return
+    try:  # every file read again: no stat cache
+        current = snapshot.snapshot_directory(item.artifact, stats=None, cache=None, mode="auto")
+    except GitprovError as exc:
+        report.problems.append(Problem(label, exc.problem))
+        return
+    report.files_checked += current.files
+    if current.digest != pointer.digest:
+        _report_differences(label, records, current.records, report)
+
+
+def _report_differences(
+    label: str,
+    records: dict[str, snapshot.FileRecord],
+    new: dict[str, snapshot.FileRecord],
+    report: VerifyReport,
+) -> None:
+    for rel in sorted(set(records) | set(new)):
+        if rel not in new:
+            report.problems.append(Problem(f"{label}/{rel}", "missing from the work tree"))
+        elif rel not in records:
+            report.problems.append(Problem(f"{label}/{rel}", "not in the snapshot"))
+        elif records[rel].digest != new[rel].digest:
+            report.problems.append(
+                Problem(
+                    f"{label}/{rel}",
+                    f"work tree has {digests.short(new[rel].digest)}, "
+                    f"snapshot says {digests.short(records[rel].digest)}",
+                )
+            )
+        elif records[rel] != new[rel]:
+            report.problems.append(
+                Problem(f"{label}/{rel}", "executable bit or link target differs")
+            )
+    if set(records) == set(new) and all(records[r] == new[r] for r in records):
+        report.problems.append(Problem(label, "folders differ from the snapshot (empty folders)"))
 
 
 def verify(*, cwd: Path, paths: list[str], all_objects: bool = False) -> VerifyReport:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tomlkit.toml_document import TOMLDocument
 
-from gitprov.adapters import git
+from gitprov.adapters import git, locks
 from gitprov.adapters.objects import LINK_MODES, LinkMode, ObjectCache
 from gitprov.adapters.statcache import StatCache
 from gitprov.errors import ConfigError, GitprovError, UsageError
@@ -32,6 +34,14 @@ class Workspace:
 
     def stats(self) -> StatCache:
         return StatCache(self.layout.gitprov_dir / "statcache.sqlite3")
+
+    def objects_lock(self, *, shared: bool) -> contextlib.AbstractContextManager[None]:
+        """Shared while adding and naming objects; exclusive for gc (adapters.locks)."""
+        return locks.flock(self.layout.gitprov_dir / "objects.lock", shared=shared)
+
+    def worktree_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Exclusive around edits of .gitignore and pointers and 'git add'."""
+        return locks.flock(self.layout.gitprov_dir / "worktree.lock", shared=False)
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the work tree top."""
@@ -91,8 +101,8 @@ def open_workspace(cwd: Path) -> Workspace:
 
 def inside_worktree(ws: Workspace, cwd: Path, raw: str) -> Path:
     """The absolute path for a user's argument, refused when outside the work tree or in .git."""
-    path = Path(raw)
-    absolute = Path(cwd, path) if not path.is_absolute() else path
+    # normpath first: 'a/..' and '..' must name the folder they mean, not a child called '..'.
+    absolute = Path(os.path.normpath(Path(cwd, raw)))
     # Resolve the parent only: the last component may be a symlink we must not follow.
     absolute = absolute.parent.resolve() / absolute.name if absolute.name else absolute.resolve()
     top = ws.top.resolve()
@@ -125,6 +135,20 @@ def load(pointer_path: Path, ws: Workspace) -> Tracked:
             f"cannot read {ws.display(pointer_path)}: {exc}", "Check the file, then retry"
         ) from None
     pointer, doc = pointers.parse(text, source=ws.display(pointer_path))
+    expected = pointer_path.name.removesuffix(pointers.SUFFIX)
+    if pointer.path != expected:
+        raise pointers.PointerError(
+            f"{ws.display(pointer_path)}: 'path' is {pointer.path!r}, but this pointer's "
+            f"artifact is {expected!r} (a pointer always sits beside its artifact)",
+            f"Set path = {expected!r}, or re-create the pointer with 'gitprov track'",
+        )
+    parent = pointer_path.parent.resolve()
+    top = ws.top.resolve()
+    if parent != top and top not in parent.parents:
+        raise pointers.PointerError(
+            f"{ws.display(pointer_path)} is reached through a symlink leaving the repository",
+            "Move the artifact and its pointer inside the work tree",
+        )
     return Tracked(pointer_path, pointer, doc)
 
 
