@@ -77,16 +77,24 @@ class ObjectCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = os.path.join(root, digests.ALGORITHM)
         self._tmp_dir: Path | None = None
         self._lock_fd: int | None = None
+        # Folders whose new entries are not yet fsync'ed: see flush().
+        self._dirty: set[Path] = set()
 
     # -- naming ---------------------------------------------------------------------------
     def path(self, digest: str) -> Path:
-        hexdigest = digests.hex_part(digest)
-        return self.root / digests.ALGORITHM / hexdigest[:2] / hexdigest[2:]
+        return Path(self._path_str(digest))
+
+    def _path_str(self, digest: str) -> str:
+        # Plain strings: status checks tens of thousands of objects, and pathlib
+        # objects cost more than the stat itself.
+        hexdigest = digest[len(digests.PREFIX) :]
+        return f"{self._base}/{hexdigest[:2]}/{hexdigest[2:]}"
 
     def has(self, digest: str) -> bool:
-        return self.path(digest).is_file()
+        return os.path.isfile(self._path_str(digest))
 
     def _temp(self) -> Path:
         if self._tmp_dir is None:
@@ -116,7 +124,17 @@ class ObjectCache:
             with contextlib.suppress(OSError):
                 os.chmod(temp, 0o444)  # objects are immutable; a read-only mode says so
         os.replace(temp, final)
-        fsync_dir(final.parent)
+        self._dirty.add(final.parent)
+
+    def flush(self) -> None:
+        """Make every rename since the last flush durable (one fsync per folder).
+
+        Each object's bytes are fsync'ed before its rename; the renames themselves are
+        made durable here, in a batch, before anything (a pointer) names the objects.
+        """
+        for folder in sorted(self._dirty):
+            fsync_dir(folder)
+        self._dirty.clear()
 
     # -- writing --------------------------------------------------------------------------
     def add_bytes(self, data: bytes) -> str:

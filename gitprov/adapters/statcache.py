@@ -73,17 +73,17 @@ class StatCache:
             for path, inode, size, mtime, ctime, digest in rows
         }
 
-    def lookup(self, entries: dict[str, Row], path: Path, stat: FileStat) -> str | None:
+    def lookup(self, entries: dict[str, Row], path: str, stat: FileStat) -> str | None:
         """The cached digest of ``path`` if its stat is unchanged (from ``under()``)."""
-        row = entries.get(str(path))
+        row = entries.get(path)
         if row is None or row[:4] != (stat.inode, stat.size, stat.mtime_ns, stat.ctime_ns):
             return None
         return row[4]
 
-    def record(self, items: Iterable[tuple[Path, FileStat, str]], *, hashed_since_ns: int) -> None:
+    def record(self, items: Iterable[tuple[str, FileStat, str]], *, hashed_since_ns: int) -> None:
         """Remember digests of files hashed after ``hashed_since_ns`` (time.time_ns())."""
         rows = [
-            (str(path), stat.inode, stat.size, stat.mtime_ns, stat.ctime_ns, digest)
+            (path, stat.inode, stat.size, stat.mtime_ns, stat.ctime_ns, digest)
             for path, stat, digest in items
             if stat.mtime_ns < hashed_since_ns - RACY_WINDOW_NS
         ]

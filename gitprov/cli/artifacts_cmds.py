@@ -1,4 +1,8 @@
-"""Artifact commands: ``track``, ``status``, ``checkout``, ``verify``, ``untrack``, ``gc``."""
+"""Artifact commands: ``track``, ``status``, ``checkout``, ``verify``, ``untrack``, ``gc``.
+
+Each command imports its service when it runs, so that ``gitprov status`` does not pay
+for loading every other command's code.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,6 @@ from gitprov.cli.render import human_size, print_json
 from gitprov.errors import ExitCode
 from gitprov.model import digest as digests
 from gitprov.model.pointer import Access, Kind
-from gitprov.services import checkout as checkout_service
-from gitprov.services import gc as gc_service
-from gitprov.services import status as status_service
-from gitprov.services import track as track_service
-from gitprov.services import verify as verify_service
 
 Paths = Annotated[list[str] | None, typer.Argument(help="Artifacts (or their .gitprov pointers).")]
 
@@ -42,6 +41,8 @@ def track(
     A folder becomes a Merkle snapshot whose root digest is its dataset snapshot ID.
     Unchanged files are not read again. The artifact itself is git-ignored.
     """
+    from gitprov.services import track as track_service
+
     report = track_service.track(cwd=Path.cwd(), paths=paths, kind=kind, access=access, jobs=jobs)
     if json_output:
         print_json(report)
@@ -62,6 +63,8 @@ def status(paths: Paths = None, json_output: JsonOutput = False) -> None:
 
     Exits 0 whatever the state: use 'gitprov verify' for a check that fails.
     """
+    from gitprov.services import status as status_service
+
     results = status_service.status(cwd=Path.cwd(), paths=paths or [])
     if json_output:
         print_json(results)
@@ -90,6 +93,8 @@ def checkout(
     json_output: JsonOutput = False,
 ) -> None:
     """Put tracked artifacts into the work tree from the cache, verifying every byte."""
+    from gitprov.services import checkout as checkout_service
+
     results = checkout_service.checkout(cwd=Path.cwd(), paths=paths or [], force=force)
     if json_output:
         print_json(results)
@@ -111,6 +116,8 @@ def verify(
 
     Exits 1 when anything is corrupt, missing or different.
     """
+    from gitprov.services import verify as verify_service
+
     report = verify_service.verify(cwd=Path.cwd(), paths=paths or [], all_objects=all_objects)
     if json_output:
         print_json({"ok": report.ok, **report.__dict__})
@@ -135,6 +142,8 @@ def untrack(
 
     Its bytes stay in the cache until 'gitprov gc'.
     """
+    from gitprov.services import track as track_service
+
     result = track_service.untrack(cwd=Path.cwd(), path=path)
     typer.echo(f"untracked {result.path}: removed {result.pointer_path} (staged); the file stays")
 
@@ -148,6 +157,8 @@ def gc(
 ) -> None:
     """Remove cache objects that no pointer in any local ref's history, the index or the
     work tree names."""
+    from gitprov.services import gc as gc_service
+
     report = gc_service.gc(cwd=Path.cwd(), dry_run=dry_run)
     if json_output:
         print_json({"freed": report.freed, **report.__dict__})

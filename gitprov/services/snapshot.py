@@ -54,11 +54,11 @@ def snapshot_file(
     """Digest one file (from the stat cache when unchanged); store it when ``cache``."""
     started = time.time_ns()
     stat = FileStat.of(os.stat(path, follow_symlinks=False))
-    known = stats.lookup(stats.under(path), path, stat)
+    known = stats.lookup(stats.under(path), str(path), stat)
     if known is not None and (cache is None or cache.has(known)):
         return Snapshot(known, stat.size, 1)
     digest, stat = cache.add_file(path, mode) if cache else hash_file(path)
-    stats.record([(path, stat, digest)], hashed_since_ns=started)
+    stats.record([(str(path), stat, digest)], hashed_since_ns=started)
     return Snapshot(digest, stat.size, 1, rehashed=1)
 
 
@@ -81,8 +81,9 @@ def snapshot_directory(
     known = stats.under(root) if stats else {}
     records: dict[str, FileRecord] = {}
     todo: list[str] = []
+    prefix = f"{root}/"
     for rel, stat in listing.files.items():
-        digest = stats.lookup(known, root / rel, stat) if stats else None
+        digest = stats.lookup(known, prefix + rel, stat) if stats else None
         if digest is not None and (cache is None or cache.has(digest)):
             records[rel] = FileRecord("file", digest, stat.size, stat.executable)
         else:
@@ -93,13 +94,15 @@ def snapshot_directory(
         digest, stat = cache.add_file(path, mode) if cache else hash_file(path)
         return rel, digest, stat
 
-    hashed: list[tuple[Path, FileStat, str]] = []
+    hashed: list[tuple[str, FileStat, str]] = []
     if todo:
         run: Callable[[str], tuple[str, str, FileStat]] = work
-        with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+        # Writing to the cache waits on fsync more than on the CPU: more threads then.
+        workers = jobs or (default_jobs() * 4 if cache is not None else default_jobs())
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             for rel, digest, stat in pool.map(run, todo):
                 records[rel] = FileRecord("file", digest, stat.size, stat.executable)
-                hashed.append((root / rel, stat, digest))
+                hashed.append((prefix + rel, stat, digest))
         if stats:
             stats.record(hashed, hashed_since_ns=started)
     for rel, target in listing.links.items():

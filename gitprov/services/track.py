@@ -157,6 +157,7 @@ def track(
                 _plan(ws, stats, path, rel, kind=kind, access=access, jobs=jobs)
                 for path, rel in targets.items()
             ]
+        ws.cache.flush()  # every object durable before a pointer names it
         with ws.worktree_lock():
             for plan in planned:
                 if plan.text is not None:
