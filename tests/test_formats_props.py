@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -90,6 +91,14 @@ def test_nodes_round_trip_and_are_canonical(files: dict[str, FileRecord]) -> Non
     for digest, data in snap.nodes.items():
         assert tree.node_digest(data) == digest
         assert tree.encode(tree.decode(data)) == data
+        # The hand-assembled encoder gives exactly the bytes of canonical json.dumps.
+        as_json = {"entries": [e.as_json() for e in tree.decode(data)], "format": tree.FORMAT}
+        assert (
+            data
+            == json.dumps(
+                as_json, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()
+        )
 
 
 @pytest.mark.parametrize(

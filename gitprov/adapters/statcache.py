@@ -9,6 +9,7 @@ young files are simply hashed again next time.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,9 @@ CREATE TABLE IF NOT EXISTS files_v2 (
 ) WITHOUT ROWID
 """
 Row = tuple[int, int, int, int, str]
+# Snapshots whose every object was seen in the object cache: 'status' need not look
+# again. Cleared by anything that removes objects (gc).
+_COMPLETE_SCHEMA = "CREATE TABLE IF NOT EXISTS complete_snapshots (digest TEXT PRIMARY KEY)"
 
 
 class StatCache:
@@ -44,9 +48,11 @@ class StatCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            self._db.execute(_COMPLETE_SCHEMA)
         except (sqlite3.Error, OSError):
             self._db = sqlite3.connect(":memory:", isolation_level=None)
             self._db.execute(_SCHEMA)
+            self._db.execute(_COMPLETE_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -97,3 +103,22 @@ class StatCache:
                 )
         except sqlite3.Error:
             pass  # not remembered: the files are simply hashed again next time
+
+    def is_complete(self, digest: str) -> bool:
+        """Whether a snapshot was found complete in the object cache since the last gc."""
+        try:
+            row = self._db.execute(
+                "SELECT 1 FROM complete_snapshots WHERE digest = ?", (digest,)
+            ).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
+
+    def mark_complete(self, digest: str) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("INSERT OR IGNORE INTO complete_snapshots VALUES (?)", (digest,))
+
+    def forget_complete(self) -> None:
+        """Objects were removed: every snapshot must be checked again."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("DELETE FROM complete_snapshots")

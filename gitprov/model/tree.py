@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -84,8 +85,31 @@ def encode(entries: Iterable[Entry]) -> bytes:
         raise TreeFormatError("duplicate entry names")
     for entry in ordered:
         check_name(entry.name)
-    node = {"entries": [entry.as_json() for entry in ordered], "format": FORMAT}
-    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # Hand-assembled, keys in sorted order: the same bytes json.dumps(sort_keys=True,
+    # separators=(",", ":"), ensure_ascii=False) gives (a test checks), several times
+    # faster on the tens of thousands of entries a status rebuilds.
+    parts = ",".join(_encode_entry(entry) for entry in ordered)
+    return f'{{"entries":[{parts}],"format":"{FORMAT}"}}'.encode()
+
+
+def _encode_entry(entry: Entry) -> str:
+    files = f'"files":{entry.files},' if entry.type == "dir" else ""
+    target = f'"target":{_json_string(entry.target)},' if entry.target is not None else ""
+    exec_bit = "true" if entry.exec else "false"
+    return (
+        f'{{"digest":"{entry.digest}","exec":{exec_bit},{files}"name":{_json_string(entry.name)},'
+        f'"size":{entry.size},{target}"type":"{entry.type}"}}'
+    )
+
+
+# What json.dumps(ensure_ascii=False) escapes in a string: quote, backslash, C0 controls.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _json_string(text: str) -> str:
+    if _NEEDS_ESCAPE.search(text) is None:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
 
 
 def node_digest(data: bytes) -> str:

@@ -99,4 +99,7 @@ def gc(*, cwd: Path, dry_run: bool = False) -> GcReport:
             report.removed.append((digest, size))
         if not dry_run:
             ws.cache.clean_temp()
+            if report.removed:
+                with ws.stats() as stats:
+                    stats.forget_complete()
     return report

@@ -39,16 +39,27 @@ class ArtifactStatus:
         return digests.snapshot_id(self.digest) if self.kind == "dataset" else None
 
 
-def _cache_complete(ws: Workspace, tracked: Tracked) -> bool:
+def _cache_complete(ws: Workspace, stats: StatCache, tracked: Tracked) -> bool:
+    """Whether the cache holds every object of the artifact (by name: 'verify' re-hashes).
+
+    A snapshot found complete is remembered until gc removes objects, so a status of a
+    large unchanged dataset does not stat every object each time.
+    """
+    digest = tracked.pointer.digest
     if not tracked.pointer.is_tree:
-        return ws.cache.has(tracked.pointer.digest)
-    if not ws.cache.has(tracked.pointer.digest):
+        return ws.cache.has(digest)
+    if stats.is_complete(digest) and ws.cache.has(digest):
+        return True
+    if not ws.cache.has(digest):
         return False
     try:
-        needed = snapshot.tree_objects(ws.cache, tracked.pointer.digest)
+        needed = snapshot.tree_objects(ws.cache, digest)
     except (GitprovError, ValueError):
         return False
-    return all(ws.cache.has(digest) for digest in needed)
+    complete = all(ws.cache.has(obj) for obj in needed)
+    if complete:
+        stats.mark_complete(digest)
+    return complete
 
 
 def artifact_status(  # noqa: PLR0911 - one return per outcome reads best here
@@ -56,7 +67,7 @@ def artifact_status(  # noqa: PLR0911 - one return per outcome reads best here
 ) -> ArtifactStatus:
     """Compare one artifact with its pointer."""
     pointer, artifact = tracked.pointer, tracked.artifact
-    in_cache = _cache_complete(ws, tracked)
+    in_cache = _cache_complete(ws, stats, tracked)
 
     def result(state: State, **extra: Any) -> ArtifactStatus:
         return ArtifactStatus(
