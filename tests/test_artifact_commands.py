@@ -162,3 +162,12 @@ def test_gc_keeps_what_history_names_and_removes_the_rest(
         assert gitprov("checkout", "--force", "models/m.pt").exit_code == 0
         assert (repo / "models/m.pt").read_bytes() == version
     assert gitprov("verify", "data/train").exit_code == 0  # tree nodes kept too
+
+
+def test_json_output_carries_the_snapshot_id(repo: Path, gitprov: Callable[..., Result]) -> None:
+    train = status_json(gitprov)["data/train"]
+    digest = read_pointer(repo / "data/train.gitprov").digest
+    assert train["snapshot_id"] == f"ds:{digest[7:19]}"
+    tracked = json.loads(gitprov("track", "--json", "data/train").stdout)
+    assert tracked["results"][0]["snapshot_id"] == train["snapshot_id"]
+    assert tracked["results"][0]["outcome"] == "unchanged"

@@ -6,6 +6,7 @@ for loading every other command's code.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,8 @@ def track(
 
     report = track_service.track(cwd=Path.cwd(), paths=paths, kind=kind, access=access, jobs=jobs)
     if json_output:
-        print_json(report)
+        results = [{**asdict(r), "snapshot_id": r.snapshot_id} for r in report.results]
+        print_json({"results": results, "staged": report.staged})
         return
     for r in report.results:
         ident = r.snapshot_id or digests.short(r.digest)
@@ -67,7 +69,7 @@ def status(paths: Paths = None, json_output: JsonOutput = False) -> None:
 
     results = status_service.status(cwd=Path.cwd(), paths=paths or [])
     if json_output:
-        print_json(results)
+        print_json([{**asdict(s), "snapshot_id": s.snapshot_id} for s in results])
         return
     if not results:
         typer.echo("No tracked artifacts. Track one with 'gitprov track PATH'.")
