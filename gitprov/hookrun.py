@@ -30,9 +30,9 @@ from gitprov.model.hookshim import BLOCKING_HOOKS, LEGACY_SUFFIX, STDIN_HOOKS
 # Imported lazily, per hook, so that a hook with nothing to do stays cheap. Each entry
 # maps a hook name to "module:function"; the function takes (args, stdin) and returns
 # an exit code. gitprov's own hook work arrives with the capabilities that need it
-# (lineage notes, the release checklist, artifact upload); until a capability has landed
-# its hook only chains the legacy hook. docs/hooks.md lists what each hook does.
-HANDLERS: dict[str, str] = {}
+# (lineage notes, the release checklist); until a capability has landed its hook only
+# chains the legacy hook. docs/hooks.md lists what each hook does.
+HANDLERS: dict[str, str] = {"pre-push": "gitprov.hookcmds:pre_push"}
 
 _USAGE = "usage: python -m gitprov.hookrun [--shim PATH] HOOK [ARGS...]"
 

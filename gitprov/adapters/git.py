@@ -203,7 +203,8 @@ def reachable_blobs(cwd: Path, suffix: str) -> dict[str, str]:
 
 
 def read_blobs(cwd: Path, oids: list[str]) -> dict[str, bytes]:
-    """Contents of blobs, read in one ``git cat-file --batch`` call."""
+    """Contents of blobs, read in one ``git cat-file --batch`` call (other objects and
+    missing ones are left out)."""
     if not oids:
         return {}
     proc = subprocess.run(
@@ -226,7 +227,8 @@ def read_blobs(cwd: Path, oids: list[str]) -> dict[str, bytes]:
             pos = header_end + 1
             continue
         size = int(header[2])
-        blobs[oid] = out[header_end + 1 : header_end + 1 + size]
+        if header[1] == b"blob":  # a folder can be named like a file: skip trees
+            blobs[oid] = out[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
     return blobs
 
@@ -240,3 +242,28 @@ def worktrees(cwd: Path) -> list[Path]:
         if line.startswith("worktree ")
     ]
     return [top for top in tops if top.is_dir()]
+
+
+def objects_with_paths(cwd: Path, rev_args: list[str]) -> list[tuple[str, str]]:
+    """``(object id, path)`` of every blob and tree the commits selected by ``rev_args``
+    bring (``git rev-list --objects``): with ``--not --remotes=R``, what R lacks.
+
+    Unknown object names (a remote tip this clone never fetched) are ignored.
+    """
+    out = git(["rev-list", "--objects", "--ignore-missing", *rev_args], cwd=cwd).stdout
+    pairs = []
+    for line in out.splitlines():
+        oid, sep, path = line.partition(" ")
+        if sep:
+            pairs.append((oid, path))
+    return pairs
+
+
+def resolve_commit(cwd: Path, rev: str) -> str | None:
+    """The commit id ``rev`` names, or None when it names no commit."""
+    proc = git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=cwd,
+        check=False,
+    )
+    return proc.stdout.strip() or None if proc.returncode == 0 else None

@@ -22,7 +22,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal, get_args
+from typing import IO, Literal, get_args
 
 from gitprov.adapters.fs import fsync_dir, temp_name_for
 from gitprov.adapters.hashing import FileStat, hash_file
@@ -32,6 +32,7 @@ from gitprov.model import digest as digests
 LinkMode = Literal["auto", "reflink", "hardlink", "copy"]
 LINK_MODES: tuple[str, ...] = get_args(LinkMode)
 _TMP_DIR = "tmp"
+_CHUNK = 1 << 20
 _FICLONE = 0x40049409  # Linux ioctl: clone a file's extents (reflink)
 
 
@@ -197,6 +198,36 @@ class ObjectCache:
             temp.unlink(missing_ok=True)
             raise _disk_error(self.root, exc) from None
         return digest, stat
+
+    def receive(self, digest: str, reader: IO[bytes]) -> bool:
+        """Store the bytes ``reader`` yields as object ``digest``, if they hash to it.
+
+        Streams to a temp file (constant memory), fsyncs, then renames: an interrupted or
+        corrupt transfer never leaves anything under the object's name. Returns False,
+        keeping nothing, when the bytes do not match ``digest``.
+        """
+        if self.has(digest):
+            return True
+        temp = self._temp()
+        sha = hashlib.sha256()
+        try:
+            with open(temp, "xb") as out:
+                while chunk := reader.read(_CHUNK):
+                    sha.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digests.from_hex(sha.hexdigest()) != digest:
+                temp.unlink()
+                return False
+            self._commit(temp, digest)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise _disk_error(self.root, exc) from None
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return True
 
     @staticmethod
     def _changed(src: Path) -> GitprovError:

@@ -1,0 +1,377 @@
+"""Remote artifact stores through fsspec: a directory, S3 (s3fs), or any fsspec backend.
+
+Layout is the local cache's: ``<root>/sha256/ab/cdef...``. Objects are immutable:
+
+- an upload streams the local object while re-hashing it and makes the remote object
+  visible only when the bytes proved to be what their name says. On object stores
+  (S3, GCS, Azure) that is one PUT, or one completed multipart upload, which is atomic,
+  sent with ``If-None-Match: *`` where the backend honours it so an existing object is
+  never overwritten; a mismatch aborts the upload. On file systems the bytes go to
+  ``<root>/tmp/`` and are hard-linked into place, which fails rather than overwrites;
+- every download is hashed by the caller before anything uses it (services/transfer).
+
+Every request goes through ``_call``, which retries transient failures with jittered
+backoff, translates errors into one-line messages without credentials, and counts the
+request (``GITPROV_STORAGE_LOG=FILE`` appends one line per request, for tests and for
+users who want to see what a push costs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from gitprov.errors import GitprovError
+from gitprov.model import digest as digests
+from gitprov.model.remote_config import RemoteSpec
+
+T = TypeVar("T")
+CHUNK = 1 << 20
+# Above this many objects to look up, listing the 2-hex folders is cheaper than one
+# request per object (one listing covers ~1/256 of the store).
+_LIST_THRESHOLD = 64
+# Where uploads to file systems are written before they are linked into place.
+_STAGING = "tmp"
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
+# Errors that retrying cannot fix.
+_PERMANENT = (
+    PermissionError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    GitprovError,
+    ImportError,
+    ValueError,
+    TypeError,
+)
+
+
+class StoreError(GitprovError):
+    """An artifact remote cannot be reached, read or written."""
+
+
+class CorruptRemoteObject(StoreError):
+    """A remote object's bytes do not match its name."""
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _s3_options(options: Mapping[str, str]) -> dict[str, Any]:
+    """s3fs constructor arguments from gitprov's flat, string-valued options."""
+    kwargs: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
+    client: dict[str, Any] = {}
+    for key, value in options.items():
+        if key == "endpoint_url":
+            kwargs["endpoint_url"] = value
+        elif key == "region":
+            client["region_name"] = value
+        elif key == "profile":
+            kwargs["profile"] = value
+        elif key == "anon":
+            kwargs["anon"] = value.lower() in ("1", "true", "yes")
+        else:
+            kwargs[key] = value
+    if client:
+        kwargs["client_kwargs"] = client
+    # gitprov retries with its own backoff (RemoteStore._call): botocore and s3fs each
+    # retrying too would multiply into minutes before a dead endpoint is reported.
+    kwargs.setdefault("config_kwargs", {"retries": {"max_attempts": 1}, "connect_timeout": 10})
+    return kwargs
+
+
+class RemoteStore:
+    """One artifact remote, opened lazily: no connection is made until a request."""
+
+    def __init__(self, spec: RemoteSpec, *, base: Path, retries: int = 4) -> None:
+        self.spec = spec
+        self._retries = retries
+        self._fs: Any = None
+        self._lock = threading.Lock()
+        self.requests = 0
+        self._log = os.environ.get("GITPROV_STORAGE_LOG")
+        url = spec.url
+        if "://" not in url and not url.startswith("/"):
+            url = str((base / url).resolve())  # relative to the work tree top
+        self._url = url
+        self.protocol = url.partition("://")[0] if "://" in url else "file"
+        self.local = self.protocol == "file"
+        self.root = url.removeprefix("file://").rstrip("/") if self.local else url.rstrip("/")
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            self._fs = self._open()
+        return self._fs
+
+    def _open(self) -> Any:
+        try:
+            import fsspec  # type: ignore[import-untyped]  # noqa: PLC0415 - only on a request
+        except ImportError:  # pragma: no cover - a core dependency
+            raise StoreError("fsspec is not installed", "pip install gitprov") from None
+        options: dict[str, Any] = dict(self.spec.options)
+        if self.protocol in ("s3", "s3a"):
+            options = _s3_options(self.spec.options)
+        try:
+            fs = fsspec.filesystem(self.protocol, **options)
+            if self.protocol in ("s3", "s3a"):
+                fs.retries = 1  # see _s3_options
+            return fs
+        except ImportError as exc:
+            extra = "gitprov[s3]" if self.protocol in ("s3", "s3a") else exc.name or "its backend"
+            raise StoreError(
+                f"artifact remote '{self.spec.name}' needs a package that is not installed "
+                f"({self.protocol}://)",
+                f"Install it: pip install '{extra}'",
+            ) from None
+        except (ValueError, TypeError) as exc:
+            raise StoreError(
+                f"artifact remote '{self.spec.name}' has options its backend rejects: {exc}",
+                "Fix them with 'gitprov remote add' (docs/remotes.md)",
+            ) from None
+
+    def key(self, digest: str) -> str:
+        hexdigest = digests.hex_part(digest)
+        return f"{self.root}/{digests.ALGORITHM}/{hexdigest[:2]}/{hexdigest[2:]}"
+
+    def _count(self, op: str, target: str) -> None:
+        with self._lock:
+            self.requests += 1
+            if self._log:
+                with open(self._log, "a", encoding="utf-8") as log:
+                    log.write(f"{self.spec.name} {op} {target}\n")
+
+    def _call(self, op: str, target: str, fn: Callable[[], T]) -> T:
+        """Run one request, retrying transient failures with jittered backoff."""
+        for attempt in range(self._retries + 1):
+            self._count(op, target)
+            try:
+                return fn()
+            except _PERMANENT:
+                raise
+            except (_Mismatch, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # noqa: BLE001 - backends raise anything; retry, then explain
+                if attempt == self._retries:
+                    raise self._unreachable(op, exc) from None
+                time.sleep(0.05 * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unreachable(self, op: str, exc: BaseException) -> StoreError:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return StoreError(
+            f"artifact remote '{self.spec.name}' ({self.spec.display_url}) failed to {op}: "
+            f"{detail[:200]}",
+            "Check the URL, the network and your credentials, then run the command again "
+            "(nothing partial is left behind)",
+        )
+
+    def _denied(self, op: str, exc: OSError) -> StoreError:
+        return StoreError(
+            f"artifact remote '{self.spec.name}' ({self.spec.display_url}) refused to {op}: "
+            f"{exc.strerror or type(exc).__name__}",
+            "Check your permissions on that store (and its free space), then retry",
+        )
+
+    # -- queries --------------------------------------------------------------------------
+    def sizes(self, wanted: Mapping[str, int]) -> dict[str, int]:
+        """The size of each of ``wanted``'s objects that the store has (absent: not in it).
+
+        Few objects: one lookup each. Many: one listing per 2-hex folder they fall in.
+        """
+        if not wanted:
+            return {}
+        if self.local:
+            return self._local_sizes(wanted)
+        if len(wanted) <= _LIST_THRESHOLD:
+            return {d: s for d in wanted if (s := self._remote_size(d)) is not None}
+        by_prefix: dict[str, list[str]] = {}
+        for digest in wanted:
+            by_prefix.setdefault(digests.hex_part(digest)[:2], []).append(digest)
+        found: dict[str, int] = {}
+        for prefix, members in sorted(by_prefix.items()):
+            folder = f"{self.root}/{digests.ALGORITHM}/{prefix}"
+            listing = self._list(folder)
+            for digest in members:
+                size = listing.get(self.key(digest).rpartition("/")[2])
+                if size is not None:
+                    found[digest] = size
+        return found
+
+    def _local_sizes(self, wanted: Mapping[str, int]) -> dict[str, int]:
+        found = {}
+        for digest in wanted:
+            self._count("stat", digest)
+            try:
+                found[digest] = os.stat(self.key(digest)).st_size
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise self._denied("read", exc) from None
+        return found
+
+    def _remote_size(self, digest: str) -> int | None:
+        def info() -> int | None:
+            try:
+                return int(self.fs.info(self.key(digest))["size"])
+            except FileNotFoundError:
+                return None
+
+        try:
+            return self._call("stat", digest, info)
+        except PermissionError as exc:
+            raise self._denied("read", exc) from None
+
+    def _list(self, folder: str) -> dict[str, int]:
+        def ls() -> dict[str, int]:
+            try:
+                entries = self.fs.ls(folder, detail=True)
+            except FileNotFoundError:
+                return {}
+            return {str(e["name"]).rpartition("/")[2]: int(e["size"] or 0) for e in entries}
+
+        try:
+            return self._call("list", folder, ls)
+        except PermissionError as exc:
+            raise self._denied("list", exc) from None
+
+    # -- transfers ------------------------------------------------------------------------
+    def upload(self, digest: str, source: Path) -> bool:
+        """Upload the local object ``source`` as ``digest``; False if it was already there.
+
+        The bytes are hashed while they are sent: a local object that no longer matches
+        its name is never published (CorruptLocalObject from the caller's point of view).
+        """
+        try:
+            if self.local:
+                return self._upload_local(digest, source)
+            return self._call("put", digest, lambda: self._upload_stream(digest, source))
+        except _Mismatch:
+            raise GitprovError(
+                f"the local cache object {digests.short(digest)} is corrupt, so it was not "
+                "uploaded",
+                "Run 'gitprov verify --all' and restore it before pushing again",
+            ) from None
+        except PermissionError as exc:
+            raise self._denied("write", exc) from None
+
+    def _upload_stream(self, digest: str, source: Path) -> bool:
+        key = self.key(digest)
+        object_store = self.protocol in _OBJECT_STORES
+        target = key if object_store else f"{self.root}/{_STAGING}/{secrets.token_hex(8)}.part"
+        if not object_store:
+            self.fs.makedirs(f"{self.root}/{_STAGING}", exist_ok=True)
+        try:
+            handle = self.fs.open(target, "xb" if self.protocol in ("s3", "s3a") else "wb")
+        except FileExistsError:
+            return False
+        try:
+            _copy_verified(source, handle, digest)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                handle.discard()
+                handle.closed = True
+            raise
+        try:
+            handle.close()  # the object becomes visible here, complete
+        except FileExistsError:
+            return False  # another pusher won the race with the same bytes
+        except OSError as exc:
+            if "PreconditionFailed" in str(exc) or getattr(exc, "errno", None) == errno.EEXIST:
+                return False
+            raise
+        if not object_store:
+            self.fs.makedirs(key.rpartition("/")[0], exist_ok=True)
+            if self.fs.exists(key):
+                self.fs.rm_file(target)
+                return False
+            self.fs.mv(target, key)
+        size = int(self.fs.info(key)["size"])
+        if size != source.stat().st_size:
+            raise OSError(f"{digests.short(digest)} has {size} bytes on the remote after upload")
+        return True
+
+    def _upload_local(self, digest: str, source: Path) -> bool:
+        from gitprov.adapters.fs import fsync_dir  # noqa: PLC0415
+
+        final = Path(self.key(digest))
+        self._count("put", digest)
+        if final.is_file():
+            return False
+        tmp_dir = Path(self.root) / _STAGING
+        temp = tmp_dir / f"{secrets.token_hex(8)}.part"
+        try:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            with open(temp, "xb") as out:
+                _copy_verified(source, out, digest)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temp, 0o444)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(temp, final)  # fails, never overwrites, when it exists
+            except FileExistsError:
+                return False
+            fsync_dir(final.parent)
+            return True
+        except _Mismatch:
+            raise
+        except OSError as exc:
+            raise self._denied("write", exc) from None
+        finally:
+            temp.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def open_object(self, digest: str) -> Iterator[IO[bytes]]:
+        """A reader for a remote object (the caller verifies what it reads)."""
+        if self.local:
+            self._count("get", digest)
+            try:
+                with open(self.key(digest), "rb") as handle:
+                    yield handle
+            except FileNotFoundError:
+                raise self.missing(digest) from None
+            return
+        try:
+            handle = self._call("get", digest, lambda: self.fs.open(self.key(digest), "rb"))
+        except FileNotFoundError:
+            raise self.missing(digest) from None
+        with handle:
+            yield handle
+
+    def missing(self, digest: str) -> StoreError:
+        return StoreError(
+            f"object {digests.short(digest)} is not on artifact remote '{self.spec.name}'",
+            "Whoever committed it must push it ('gitprov push --all' in their clone)",
+        )
+
+    def corrupt(self, digest: str) -> CorruptRemoteObject:
+        return CorruptRemoteObject(
+            f"object {digests.short(digest)} on artifact remote '{self.spec.name}' is corrupt "
+            "(its bytes do not match its name); it was not used",
+            f"Delete {self.key(digest)} from the store and push it again from a clone that "
+            "has an intact copy ('gitprov push --all')",
+        )
+
+
+def _copy_verified(source: Path, out: IO[bytes], digest: str) -> None:
+    """Copy ``source`` to ``out`` while hashing it; raise _Mismatch on a wrong digest."""
+    sha = hashlib.sha256()
+    with open(source, "rb") as src:
+        while chunk := src.read(CHUNK):
+            sha.update(chunk)
+            out.write(chunk)
+    if digests.from_hex(sha.hexdigest()) != digest:
+        raise _Mismatch
