@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gitprov.errors import ExitCode, GitprovError
+from gitprov.model.pushrefs import pushed_updates
 
 
 def _say(message: str) -> None:
@@ -49,7 +50,10 @@ class _TtyProgress:
 
 def pre_push(args: Sequence[str], stdin: bytes) -> int:
     """Upload the artifacts the pushed commits name, sync notes; non-zero aborts the push."""
-    from gitprov.services import push  # noqa: PLC0415
+    text = stdin.decode(errors="replace")
+    if not pushed_updates(text, os.environ):
+        return 0  # only deletions or notes refs: nothing new can name an artifact
+    from gitprov.services import push  # noqa: PLC0415 - only with commits to look at
 
     git_remote = args[0] if args else None
     progress = _TtyProgress() if sys.stderr.isatty() else None
@@ -57,7 +61,7 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
         report = push.pre_push(
             cwd=Path.cwd(),
             git_remote=git_remote,
-            stdin=stdin.decode(errors="replace"),
+            stdin=text,
             progress=progress,
         )
     except GitprovError as exc:

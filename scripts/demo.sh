@@ -5,8 +5,10 @@
 # Today it shows: 'gitprov init' in a repository that already has a team hook, the hooks
 # running on real commits and pushes (the team's hook still runs and still blocks),
 # tracking a generated dataset and a checkpoint (snapshot ID, status after changes,
-# verified checkout), 'gitprov doctor' catching and fixing a remote added later, and
-# 'gitprov uninstall' restoring exactly what was there. Each capability extends it.
+# verified checkout), 'gitprov doctor' catching and fixing a remote added later, 'git push'
+# uploading artifacts to a local-directory store before the refs move, a second clone
+# pulling them (verified) with the notes, and 'gitprov uninstall' restoring exactly what
+# was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
 
@@ -95,10 +97,33 @@ step git remote add origin ../origin.git
 expect_failure gitprov doctor
 step gitprov doctor --fix
 
-say "git push runs the pre-push hook before the refs move"
-step git push -q -u origin main
+say "An artifact remote (a plain directory here; s3://bucket/prefix works the same)"
+step gitprov remote add origin ../artifact-store
+step git add .gitprov/config.toml
+step git commit -q -m "Artifacts go to ../artifact-store"
+step git notes --ref=gitprov add -m '{"at":"2026-01-01T00:00:00Z","id":"01DEMO","type":"eval","metric":"acc","value":0.91}' HEAD
+
+say "git push: pre-push uploads every artifact the new commits name, then syncs notes, then the refs move"
+step git push -u origin main
 hooks_ran
 step git --git-dir=../origin.git log --oneline main
+step git --git-dir=../origin.git notes --ref=gitprov show main
+
+say "Nothing new to send: the hook makes no storage request"
+echo "print('train v2')" > train.py
+step git commit -q -am "Code only"
+step env GITPROV_VERBOSE=1 git push -q origin main
+
+say "A second clone pulls: notes merged, artifacts fetched, verified, restored"
+cd "$work"
+step git clone -q origin.git teammate
+cd teammate
+step gitprov init
+step gitprov pull
+step gitprov verify
+step git notes --ref=gitprov show HEAD~1
+cmp models/m.pt ../project/models/m.pt && echo "   models/m.pt is byte-identical in both clones"
+cd "$work/project"
 
 say "gitprov uninstall restores exactly what was there"
 step gitprov uninstall

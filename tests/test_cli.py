@@ -12,7 +12,11 @@ from gitprov.errors import ExitCode
 from gitprov.services import setup
 from tests.conftest import Result, run_gitprov
 
-COMMANDS = ["init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"]
+COMMANDS = [
+    *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
+    *("push", "fetch", "pull", "remote", "notes"),
+]
+SUBCOMMANDS = ["remote add", "remote list", "remote remove", "notes sync"]
 
 
 def test_version(gitprov: Callable[..., Result]) -> None:
@@ -30,9 +34,9 @@ def test_help_lists_every_command_and_only_working_ones(gitprov: Callable[..., R
     assert commands == COMMANDS
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)
 def test_every_command_has_help(gitprov: Callable[..., Result], command: str) -> None:
-    result = gitprov(command, "--help")
+    result = gitprov(*command.split(), "--help")
     assert result.exit_code == 0
     assert f"gitprov {command}" in result.stdout
 

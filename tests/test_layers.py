@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, gen
+from tests.conftest import REPO_ROOT, gen, git
 
 # import-linter's own console script, run with this interpreter. ('python -m importlinter.cli'
 # is no substitute: that module has no __main__ block, so it exits 0 without checking.)
@@ -151,13 +151,14 @@ def test_pre_commit_hook_loads_no_heavy_module(initialised_repo: Path) -> None:
 
 
 def test_pre_push_hook_with_a_legacy_hook_loads_no_heavy_module(initialised_repo: Path) -> None:
-    """Chaining the previous pre-push hook (args and stdin intact) stays thin as well."""
+    """Chaining the previous pre-push hook (args and stdin intact) stays thin as well, when
+    the push can bring no new commit (a branch deletion)."""
     hooks = initialised_repo / ".git" / "hooks"
     legacy = hooks / "pre-push.gitprov-legacy"
     seen = initialised_repo.parent / "legacy-saw.txt"
     legacy.write_text(f'#!/bin/sh\necho "$1 $2" > "{seen}"\ncat >> "{seen}"\n')
     legacy.chmod(0o755)
-    refs = f"refs/heads/main {'1' * 40} refs/heads/main {'0' * 40}\n"
+    refs = f"(delete) {'0' * 40} refs/heads/old {'1' * 40}\n"
 
     report = run_hook_probe(
         initialised_repo,
@@ -170,6 +171,26 @@ def test_pre_push_hook_with_a_legacy_hook_loads_no_heavy_module(initialised_repo
     loaded = report["loaded"]
     assert isinstance(loaded, list)
     assert heavy_modules(loaded) == [], "the hook path must import these lazily, if at all"
+
+
+def test_pre_push_with_nothing_to_upload_loads_no_storage_or_config_library(
+    initialised_repo: Path,
+) -> None:
+    """A push of commits that name no artifact asks git (so subprocess is loaded), but
+    imports none of tomlkit, fsspec, s3fs, botocore, pygit2 or the CLI stack."""
+    gen(initialised_repo, {"train.py": "print('hi')\n"})
+    git(initialised_repo, "add", "train.py")
+    git(initialised_repo, "commit", "-q", "-m", "code only")
+    head = git(initialised_repo, "rev-parse", "HEAD").strip()
+    refs = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+
+    report = run_hook_probe(initialised_repo, ["pre-push", "origin", "/nowhere.git"], stdin=refs)
+
+    assert report["exit"] == 0
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert "gitprov.services.push" in loaded  # control: the hook did look at the commits
+    assert [m for m in heavy_modules(loaded) if m.partition(".")[0] != "subprocess"] == []
 
 
 def test_probe_sees_heavy_modules_when_they_are_loaded(initialised_repo: Path) -> None:

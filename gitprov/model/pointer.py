@@ -10,14 +10,17 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
-
-import tomlkit
-from tomlkit.exceptions import ParseError
-from tomlkit.toml_document import TOMLDocument
+from typing import TYPE_CHECKING, Literal, get_args
 
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
+
+if TYPE_CHECKING:
+    from tomlkit.toml_document import TOMLDocument
+
+# tomlkit is imported by the functions that parse or write pointers, not here: the
+# pre-push hook needs this module's names on every push, and tomlkit only when a push
+# carries pointers.
 
 SUFFIX = ".gitprov"
 Kind = Literal["checkpoint", "dataset", "artifact"]
@@ -80,6 +83,9 @@ def check_relative_path(path: str) -> str | None:
 
 def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
     """Parse pointer text; errors say ``<source>:<line>: <problem>`` and how to fix it."""
+    import tomlkit  # noqa: PLC0415 - see the note at the top
+    from tomlkit.exceptions import ParseError  # noqa: PLC0415
+
     fix = f"Fix {source} by hand, or re-create it with 'gitprov track'"
     try:
         doc = tomlkit.parse(text)
@@ -140,6 +146,8 @@ def _check_optional(values: dict[str, object], fail: Callable[[str, str], Pointe
 
 def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
     """Pointer text: a fresh file, or ``doc`` updated with comments and ``[meta]`` kept."""
+    import tomlkit  # noqa: PLC0415 - see the note at the top
+
     if doc is None:
         doc = tomlkit.document()
         # A comment ends at a line break, so control characters in a name are shown as '?'.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from gitprov.adapters import git
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import pointer as pointers
+from gitprov.model.pushrefs import ZERO_SHA, RefUpdate, pushed_updates
 from gitprov.services import remotes
 
 if TYPE_CHECKING:
@@ -26,26 +27,7 @@ if TYPE_CHECKING:
     from gitprov.services.transfer import Progress, TransferReport
     from gitprov.services.workspace import Workspace
 
-ZERO_SHA = "0" * 40
 SKIP_ENV = "GITPROV_SKIP_PUSH"
-
-
-@dataclass(frozen=True)
-class RefUpdate:
-    """One line git gives pre-push: ``<local ref> <local sha> <remote ref> <remote sha>``."""
-
-    local_ref: str
-    local_sha: str
-    remote_ref: str
-    remote_sha: str
-
-    @property
-    def is_deletion(self) -> bool:
-        return self.local_sha.strip("0") == ""
-
-    @property
-    def is_notes(self) -> bool:
-        return self.local_ref.startswith("refs/notes/") or self.remote_ref.startswith("refs/notes/")
 
 
 @dataclass(frozen=True)
@@ -77,30 +59,6 @@ def is_pointer_path(path: str) -> bool:
     """``models/m.pt.gitprov`` is a pointer; the ``.gitprov/`` config folder is not."""
     name = path.rpartition("/")[2]
     return name.endswith(pointers.SUFFIX) and name != pointers.SUFFIX
-
-
-def parse_push_stdin(text: str) -> list[RefUpdate]:
-    updates = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) == 4:
-            updates.append(RefUpdate(*fields))
-    return updates
-
-
-def _updates_from_env(env: Mapping[str, str]) -> list[RefUpdate]:
-    """What the pre-commit framework says instead of stdin (it consumes git's stdin)."""
-    to_ref = env.get("PRE_COMMIT_TO_REF")
-    if not to_ref:
-        return []
-    return [
-        RefUpdate(
-            env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"),
-            to_ref,
-            env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"),
-            env.get("PRE_COMMIT_FROM_REF") or ZERO_SHA,
-        )
-    ]
 
 
 def read_pointers(ws: Workspace, blobs: Mapping[str, str]) -> list[NamedPointer]:
@@ -158,8 +116,7 @@ def pre_push(
     env = os.environ if env is None else env
     git_remote = git_remote or env.get("PRE_COMMIT_REMOTE_NAME")
     report = PushReport(git_remote)
-    updates = parse_push_stdin(stdin) or ([] if stdin.strip() else _updates_from_env(env))
-    updates = [u for u in updates if not u.is_deletion and not u.is_notes]
+    updates = pushed_updates(stdin, env)
     if not updates:
         return report  # deletions or notes only: nothing names new artifacts
     top = cwd

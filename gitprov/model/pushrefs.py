@@ -1,0 +1,60 @@
+"""What git tells a pre-push hook about the refs being pushed: parsing and filtering.
+
+Pure and light (no subprocess, no third-party import): the hook entry point uses it to
+decide, before loading anything else, whether a push can name new artifacts at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ZERO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One line git gives pre-push: ``<local ref> <local sha> <remote ref> <remote sha>``."""
+
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.local_sha.strip("0") == ""
+
+    @property
+    def is_notes(self) -> bool:
+        return self.local_ref.startswith("refs/notes/") or self.remote_ref.startswith("refs/notes/")
+
+
+def parse_push_stdin(text: str) -> list[RefUpdate]:
+    updates = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 4:
+            updates.append(RefUpdate(*fields))
+    return updates
+
+
+def _updates_from_env(env: Mapping[str, str]) -> list[RefUpdate]:
+    """What the pre-commit framework says instead of stdin (it consumes git's stdin)."""
+    to_ref = env.get("PRE_COMMIT_TO_REF")
+    if not to_ref:
+        return []
+    return [
+        RefUpdate(
+            env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"),
+            to_ref,
+            env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"),
+            env.get("PRE_COMMIT_FROM_REF") or ZERO_SHA,
+        )
+    ]
+
+
+def pushed_updates(stdin: str, env: Mapping[str, str]) -> list[RefUpdate]:
+    """The ref updates that can bring new commits: no deletions, no notes refs."""
+    updates = parse_push_stdin(stdin) or ([] if stdin.strip() else _updates_from_env(env))
+    return [u for u in updates if not u.is_deletion and not u.is_notes]
