@@ -41,7 +41,9 @@ CHUNK = 1 << 20
 _LIST_THRESHOLD = 64
 # Where uploads to file systems are written before they are linked into place.
 _STAGING = "tmp"
-_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
+# Backends whose buffered writer publishes an object only when it is closed, complete,
+# and can abort (discard) an unfinished one.
+_ATOMIC_PUT = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 # Errors that retrying cannot fix.
 _PERMANENT = (
     PermissionError,
@@ -100,6 +102,7 @@ class RemoteStore:
         self._fs: Any = None
         self._lock = threading.Lock()
         self.requests = 0
+        self._unsynced: set[Path] = set()  # directory store folders with new entries
         self._log = os.environ.get("GITPROV_STORAGE_LOG")
         url = spec.url
         if "://" not in url and not url.startswith("/"):
@@ -269,20 +272,32 @@ class RemoteStore:
 
     def _upload_stream(self, digest: str, source: Path) -> bool:
         key = self.key(digest)
-        object_store = self.protocol in _OBJECT_STORES
-        target = key if object_store else f"{self.root}/{_STAGING}/{secrets.token_hex(8)}.part"
-        if not object_store:
-            self.fs.makedirs(f"{self.root}/{_STAGING}", exist_ok=True)
+        if self.protocol in _ATOMIC_PUT:
+            published = self._put_once(key, source, digest)
+        else:
+            published = self._put_then_move(key, source, digest)
+        if published:
+            size = int(self.fs.info(key)["size"])
+            if size != source.stat().st_size:
+                raise OSError(f"{digests.short(digest)} has {size} bytes on the remote")
+        return published
+
+    def _put_once(self, key: str, source: Path, digest: str) -> bool:
+        """Object stores: one PUT (or multipart upload), visible only once complete."""
+        conditional = self.protocol in ("s3", "s3a")  # s3fs sends If-None-Match: * for "xb"
+        if not conditional and self.fs.exists(key):
+            return False
         try:
-            handle = self.fs.open(target, "xb" if self.protocol in ("s3", "s3a") else "wb")
+            handle = self.fs.open(key, "xb" if conditional else "wb")
         except FileExistsError:
             return False
         try:
             _copy_verified(source, handle, digest)
         except BaseException:
+            # Abort: nothing was published (a multipart upload is cancelled).
             with contextlib.suppress(Exception):
                 handle.discard()
-                handle.closed = True
+            handle.closed = True
             raise
         try:
             handle.close()  # the object becomes visible here, complete
@@ -292,20 +307,39 @@ class RemoteStore:
             if "PreconditionFailed" in str(exc) or getattr(exc, "errno", None) == errno.EEXIST:
                 return False
             raise
-        if not object_store:
-            self.fs.makedirs(key.rpartition("/")[0], exist_ok=True)
-            if self.fs.exists(key):
-                self.fs.rm_file(target)
-                return False
-            self.fs.mv(target, key)
-        size = int(self.fs.info(key)["size"])
-        if size != source.stat().st_size:
-            raise OSError(f"{digests.short(digest)} has {size} bytes on the remote after upload")
         return True
 
-    def _upload_local(self, digest: str, source: Path) -> bool:
+    def _put_then_move(self, key: str, source: Path, digest: str) -> bool:
+        """Other file systems: write a temporary name, then move it into place."""
+        staging = f"{self.root}/{_STAGING}/{secrets.token_hex(8)}.part"
+        self.fs.makedirs(f"{self.root}/{_STAGING}", exist_ok=True)
+        try:
+            with self.fs.open(staging, "wb") as handle:
+                _copy_verified(source, handle, digest)
+            if self.fs.exists(key):
+                return False
+            self.fs.makedirs(key.rpartition("/")[0], exist_ok=True)
+            self.fs.mv(staging, key)
+        finally:
+            with contextlib.suppress(Exception):
+                if self.fs.exists(staging):
+                    self.fs.rm_file(staging)
+        return True
+
+    def flush(self) -> None:
+        """Make the new names of a directory store durable, one fsync per folder.
+
+        Called after each level of an upload, so that a tree node is never durable on
+        the store before the objects below it.
+        """
         from gitprov.adapters.fs import fsync_dir  # noqa: PLC0415
 
+        with self._lock:
+            folders, self._unsynced = sorted(self._unsynced), set()
+        for folder in folders:
+            fsync_dir(folder)
+
+    def _upload_local(self, digest: str, source: Path) -> bool:
         final = Path(self.key(digest))
         self._count("put", digest)
         if final.is_file():
@@ -324,7 +358,8 @@ class RemoteStore:
                 os.link(temp, final)  # fails, never overwrites, when it exists
             except FileExistsError:
                 return False
-            fsync_dir(final.parent)
+            with self._lock:
+                self._unsynced.add(final.parent)
             return True
         except _Mismatch:
             raise

@@ -148,6 +148,7 @@ def upload(
                 report.bytes += want.size if sent else 0
                 if progress:
                     progress(done, total, report.bytes, total_bytes)
+            store.flush()  # this level is durable before its parents are sent
     return report
 
 
