@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from gitprov.model.hookshim import HOOK_NAMES
-from tests.conftest import REPO_ROOT, gen, git
+from tests.conftest import REPO_ROOT, gen, git, run_gitprov
 
 # What pre-commit needs to build and install gitprov from a repository.
 SOURCE = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "gitprov", "hooks", "templates")
@@ -190,7 +190,8 @@ def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
 ) -> None:
     """With the three ids in .pre-commit-config.yaml and ``pre-commit install`` (the command
     docs/hooks.md gives), ``git commit`` runs gitprov's pre-commit and post-commit hooks and
-    ``git push`` its pre-push hook, each exactly once, and none of them blocks."""
+    ``git push`` its pre-push hook, each exactly once, and none of them blocks. The pre-push
+    hook gets no stdin from the framework, yet uploads the pushed commit's artifact."""
     config = {
         "repos": [
             {
@@ -214,7 +215,14 @@ def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
     assert install.returncode == 0, install.output
     git(consumer, "remote", "add", "origin", str(bare_remote))
 
-    git(consumer, "add", ".pre-commit-config.yaml")
+    store = consumer.parent / "artifact-store"
+    config_toml = consumer / ".gitprov/config.toml"
+    config_toml.write_text(config_toml.read_text() + f'[remotes.origin]\nurl = "{store}"\n')
+    gen(consumer, {"models/m.pt": b"weights pushed through the pre-commit framework"})
+    tracked = run_gitprov(consumer, "track", "models/m.pt")
+    assert tracked.exit_code == 0, tracked.stderr
+
+    git(consumer, "add", ".pre-commit-config.yaml", ".gitprov/config.toml", ".gitignore")
     commit = run(consumer, "git", "commit", "-m", "Manage hooks with pre-commit")
     assert commit.returncode == 0, commit.output
     assert passed(commit.output, "gitprov-pre-commit"), commit.output
@@ -224,6 +232,8 @@ def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
     assert push.returncode == 0, push.output
     assert passed(push.output, "gitprov-pre-push"), push.output
     assert git(bare_remote, "rev-parse", "main") == git(consumer, "rev-parse", "main")
+    # pre-commit hides a passing hook's output: the store itself shows the upload.
+    assert len(list((store / "sha256").rglob("*"))) == 2  # one folder, one object
 
     records = traced(trace)
     assert [r["hook"] for r in records] == ["pre-commit", "post-commit", "pre-push"]

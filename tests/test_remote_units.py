@@ -119,6 +119,9 @@ def test_pre_push_under_the_pre_commit_framework_uses_its_environment() -> None:
     [update] = pushed_updates("", env)
     assert (update.local_sha, update.remote_sha) == ("a" * 40, "b" * 40)
     assert pushed_updates("", {}) == []
+    # Its "all files" mode (a new root commit) names only the local branch.
+    [whole] = pushed_updates("", {"PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main"})
+    assert (whole.local_sha, whole.remote_sha) == ("refs/heads/main", ZERO)
 
 
 # --- the store adapter on memory:// -----------------------------------------------------

@@ -40,14 +40,19 @@ def parse_push_stdin(text: str) -> list[RefUpdate]:
 
 
 def _updates_from_env(env: Mapping[str, str]) -> list[RefUpdate]:
-    """What the pre-commit framework says instead of stdin (it consumes git's stdin)."""
-    to_ref = env.get("PRE_COMMIT_TO_REF")
-    if not to_ref:
+    """What the pre-commit framework says instead of stdin (it consumes git's stdin).
+
+    It describes only the first pushed ref, as PRE_COMMIT_FROM_REF/TO_REF, or, when that
+    ref's history starts with a root commit the remote lacks, by PRE_COMMIT_LOCAL_BRANCH
+    alone (its "all files" mode).
+    """
+    local = env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_LOCAL_BRANCH")
+    if not local:
         return []
     return [
         RefUpdate(
             env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"),
-            to_ref,
+            local,
             env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"),
             env.get("PRE_COMMIT_FROM_REF") or ZERO_SHA,
         )
