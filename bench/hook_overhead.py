@@ -32,10 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +41,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _common import Stats, git_version, rotated, write_json
+from _common import isolated_env as git_env
+from _common import machine as machine_info
 
 import gitprov
 
@@ -70,30 +71,6 @@ class Variant:
     cwd: Path
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Summary of one variant's samples, in milliseconds."""
-
-    median: float
-    p10: float
-    p90: float
-    mean: float
-    minimum: float
-    maximum: float
-
-    @classmethod
-    def of(cls, samples_ms: Sequence[float]) -> Stats:
-        deciles = statistics.quantiles(samples_ms, n=10, method="inclusive")
-        return cls(
-            median=statistics.median(samples_ms),
-            p10=deciles[0],
-            p90=deciles[-1],
-            mean=statistics.fmean(samples_ms),
-            minimum=min(samples_ms),
-            maximum=max(samples_ms),
-        )
-
-
 def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -101,10 +78,6 @@ def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
             f"hook_overhead: '{' '.join(argv)}' failed in {cwd} (exit {proc.returncode}):\n"
             f"{proc.stdout}{proc.stderr}"
         )
-
-
-def _output(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
-    return subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def isolated_env(work: Path, *, bytecode_cache: bool) -> dict[str, str]:
@@ -118,17 +91,7 @@ def isolated_env(work: Path, *, bytecode_cache: bool) -> dict[str, str]:
     gitprov's modules from source on every hook (``PYTHONDONTWRITEBYTECODE=1``, as some
     containers set, with an editable install that has no ``__pycache__``).
     """
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "GITPROV_"))
-    }
-    gitconfig = work / "gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Bench User\n\temail = bench@example.com\n"
-        "[init]\n\tdefaultBranch = main\n",
-        encoding="utf-8",
-    )
-    env["GIT_CONFIG_GLOBAL"] = str(gitconfig)
-    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env = git_env(work)
     env.pop("PYTHONPYCACHEPREFIX", None)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -200,49 +163,16 @@ def measure(
     """Interleave the variants round by round, rotating the order; drop the warm-ups."""
     samples: dict[str, list[float]] = {variant.name: [] for variant in variants}
     for round_no in range(warmup + runs):
-        shift = round_no % len(variants)
-        for variant in [*variants[shift:], *variants[:shift]]:
+        for variant in rotated(variants, round_no):
             elapsed = time_once(variant, env)
             if round_no >= warmup:
                 samples[variant.name].append(elapsed)
     return samples
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() in ("model name", "Hardware", "cpu model"):
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _os_name() -> str:
-    try:
-        pretty = platform.freedesktop_os_release().get("PRETTY_NAME", "")
-    except OSError:
-        pretty = ""
-    kernel = f"{platform.system()} {platform.release()} {platform.machine()}"
-    return f"{pretty} ({kernel})" if pretty else kernel
-
-
 def machine(env: Mapping[str, str]) -> dict[str, Any]:
     """What the figures were measured on."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "python_executable": sys.executable,
-        "git": _output(["git", "--version"], env).removeprefix("git version "),
-        "gitprov": gitprov.__version__,
-        "os": _os_name(),
-    }
+    return {**machine_info(), "git": git_version(env), "gitprov": gitprov.__version__}
 
 
 def summarise(samples: Mapping[str, list[float]]) -> dict[str, Any]:
@@ -361,9 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **summary,
             "samples_ms": samples,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"\n  results written to {args.json}")
+        write_json(args.json, result)
     return 0
 
 
