@@ -213,3 +213,29 @@ def test_upload_sends_children_before_parents_and_skips_known_subtrees(
     sub_node = next(d for d, data in snap.nodes.items() if b'"deep"' in data)
     assert order.index(digest_of(b"c")) < order.index(sub_node)
     assert (second.transferred, second.objects_checked) == (0, 1)  # the root says it all
+
+
+def test_transient_failures_are_retried_then_reported_in_one_line(
+    memory_store: RemoteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = memory_store.fs
+    real_info = fs.info
+    failures = iter([ConnectionError("reset by peer")] * 2)
+
+    def flaky_info(path: str) -> dict[str, object]:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return dict(real_info(path))
+
+    monkeypatch.setattr(fs, "info", flaky_info)
+    wanted = digest_of(b"x")
+
+    assert memory_store.sizes({wanted: 1}) == {}  # answered on the third attempt
+    assert memory_store.requests == 3
+
+    monkeypatch.setattr(fs, "info", lambda path: (_ for _ in ()).throw(TimeoutError("slow")))
+    with pytest.raises(GitprovError) as caught:
+        memory_store.sizes({wanted: 1})
+    assert "failed to stat" in caught.value.problem
+    assert "\n" not in str(caught.value)
