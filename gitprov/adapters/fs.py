@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from gitprov.errors import GitprovError
@@ -35,6 +36,30 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sync_filesystem(path: Path) -> None:
+    """Make every write on the file system holding ``path`` durable, in one call.
+
+    Linux ``syncfs(2)``: one flush for thousands of freshly written small files costs a
+    fraction of one fsync each. Elsewhere ``sync(2)``, which POSIX allows to return
+    before the writes are done, so there each file is fsync'ed instead (see callers).
+    """
+    import ctypes  # noqa: PLC0415 - only the bulk-write paths need it
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(path))
+    finally:
+        os.close(fd)
+
+
+def can_sync_filesystem() -> bool:
+    """Whether ``sync_filesystem`` is a real barrier here (Linux ``syncfs``)."""
+    return sys.platform.startswith("linux")
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:

@@ -20,11 +20,12 @@ import hashlib
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal, get_args
 
-from gitprov.adapters.fs import fsync_dir, temp_name_for
+from gitprov.adapters.fs import can_sync_filesystem, fsync_dir, sync_filesystem, temp_name_for
 from gitprov.adapters.hashing import FileStat, hash_file
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
@@ -83,6 +84,10 @@ class ObjectCache:
         self._lock_fd: int | None = None
         # Folders whose new entries are not yet fsync'ed: see flush().
         self._dirty: set[Path] = set()
+        # Written but not yet synced nor renamed (add_file(defer=True)): see flush().
+        self._pending: list[tuple[Path, str]] = []
+        self._pending_lock = threading.Lock()
+        self._reflinks: bool | None = None  # None: not tried yet on this cache
 
     # -- naming ---------------------------------------------------------------------------
     def path(self, digest: str) -> Path:
@@ -110,6 +115,17 @@ class ObjectCache:
             self._tmp_dir = base / name
         return self._tmp_dir / f"{secrets.token_hex(8)}.part"
 
+    def _reflink(self, src: Path, dst: Path) -> bool:
+        """try_reflink, remembering a refusal: a file system that cannot clone one file
+        cannot clone the next, and each attempt costs a file creation and an unlink."""
+        if self._reflinks is False:
+            return False
+        cloned = try_reflink(src, dst)
+        if not cloned:
+            dst.unlink(missing_ok=True)
+        self._reflinks = cloned
+        return cloned
+
     def _commit(self, temp: Path, digest: str, *, shared_inode: bool = False) -> None:
         """Rename a verified temp file to its final name (a no-op if already present).
 
@@ -128,11 +144,24 @@ class ObjectCache:
         self._dirty.add(final.parent)
 
     def flush(self) -> None:
-        """Make every rename since the last flush durable (one fsync per folder).
+        """Make every object added since the last flush durable and visible.
 
-        Each object's bytes are fsync'ed before its rename; the renames themselves are
-        made durable here, in a batch, before anything (a pointer) names the objects.
+        Deferred objects (``add_file(defer=True)``) are made durable with one
+        file-system sync, then renamed to their names; then every folder that gained a
+        name is fsync'ed once. Callers flush before anything (a pointer) names the
+        objects, so a crash at any point leaves only unnamed temp files behind.
         """
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            try:
+                sync_filesystem(self.root)
+                for temp, digest in pending:
+                    self._commit(temp, digest)
+            except OSError as exc:
+                for temp, _ in pending:
+                    temp.unlink(missing_ok=True)
+                raise _disk_error(self.root, exc) from None
         for folder in sorted(self._dirty):
             fsync_dir(folder)
         self._dirty.clear()
@@ -155,17 +184,19 @@ class ObjectCache:
             raise _disk_error(self.root, exc) from None
         return digest
 
-    def add_file(self, src: Path, mode: LinkMode) -> tuple[str, FileStat]:
+    def add_file(self, src: Path, mode: LinkMode, *, defer: bool = False) -> tuple[str, FileStat]:
         """Hash ``src`` and place its bytes in the cache; return digest and stat.
 
         ``copy`` (and ``auto`` without reflink support) hashes and copies in one read.
         ``reflink``/``hardlink`` hash first, then link, and check that the file did not
-        change in between.
+        change in between. ``defer``: a copied object is synced and named only by the
+        next ``flush()``, in one batch (many small files: one sync instead of one each).
         """
+        defer = defer and can_sync_filesystem()
         temp = self._temp()
         try:
             before = FileStat.of(os.stat(src))
-            if mode in ("reflink", "auto") and try_reflink(src, temp):
+            if mode in ("reflink", "auto") and self._reflink(src, temp):
                 # Hash the clone, not the source: the clone's bytes are what we keep.
                 digest, _ = hash_file(temp)
                 stat = FileStat.of(os.stat(src))
@@ -185,11 +216,15 @@ class ObjectCache:
                         f"the file system holding {self.root} does not support reflinks",
                         'Set link = "auto" or "copy" under [cache] in .gitprov/config.toml',
                     )
-                temp.unlink(missing_ok=True)
-                with open(temp, "xb") as out:
+                with open(temp, "xb") as out:  # a failed reflink removed its attempt
                     digest, stat = hash_file(src, copy_to=out)
-                    out.flush()
-                    os.fsync(out.fileno())
+                    if not defer:
+                        out.flush()
+                        os.fsync(out.fileno())
+                if defer:
+                    with self._pending_lock:
+                        self._pending.append((temp, digest))
+                    return digest, stat
             self._commit(temp, digest, shared_inode=mode == "hardlink")
         except GitprovError:
             temp.unlink(missing_ok=True)
@@ -285,7 +320,7 @@ class ObjectCache:
             if link:
                 os.link(source, temp)  # read-only, like the object it is
             else:
-                if not (mode in ("reflink", "auto") and try_reflink(source, temp)):
+                if not (mode in ("reflink", "auto") and self._reflink(source, temp)):
                     shutil.copyfile(source, temp)
                 os.chmod(temp, 0o755 if executable else 0o644)
                 with open(temp, "rb") as written:

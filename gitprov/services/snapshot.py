@@ -91,7 +91,8 @@ def snapshot_directory(
 
     def work(rel: str) -> tuple[str, str, FileStat]:
         path = root / rel
-        digest, stat = cache.add_file(path, mode) if cache else hash_file(path)
+        # Deferred: the caller's cache.flush() syncs the whole batch at once.
+        digest, stat = cache.add_file(path, mode, defer=True) if cache else hash_file(path)
         return rel, digest, stat
 
     hashed: list[tuple[str, FileStat, str]] = []
