@@ -234,15 +234,17 @@ class ObjectCache:
             raise _disk_error(self.root, exc) from None
         return digest, stat
 
-    def receive(self, digest: str, reader: IO[bytes]) -> bool:
+    def receive(self, digest: str, reader: IO[bytes], *, defer: bool = False) -> bool:
         """Store the bytes ``reader`` yields as object ``digest``, if they hash to it.
 
         Streams to a temp file (constant memory), fsyncs, then renames: an interrupted or
         corrupt transfer never leaves anything under the object's name. Returns False,
-        keeping nothing, when the bytes do not match ``digest``.
+        keeping nothing, when the bytes do not match ``digest``. ``defer``: synced and
+        named by the next ``flush()``, in one batch.
         """
         if self.has(digest):
             return True
+        defer = defer and can_sync_filesystem()
         temp = self._temp()
         sha = hashlib.sha256()
         try:
@@ -250,12 +252,17 @@ class ObjectCache:
                 while chunk := reader.read(_CHUNK):
                     sha.update(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                if not defer:
+                    out.flush()
+                    os.fsync(out.fileno())
             if digests.from_hex(sha.hexdigest()) != digest:
                 temp.unlink()
                 return False
-            self._commit(temp, digest)
+            if defer:
+                with self._pending_lock:
+                    self._pending.append((temp, digest))
+            else:
+                self._commit(temp, digest)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise _disk_error(self.root, exc) from None

@@ -102,7 +102,7 @@ class RemoteStore:
         self._fs: Any = None
         self._lock = threading.Lock()
         self.requests = 0
-        self._unsynced: set[Path] = set()  # directory store folders with new entries
+        self._staged: list[tuple[Path, Path]] = []  # directory store: temp, final name
         self._log = os.environ.get("GITPROV_STORAGE_LOG")
         url = spec.url
         if "://" not in url and not url.startswith("/"):
@@ -327,19 +327,46 @@ class RemoteStore:
         return True
 
     def flush(self) -> None:
-        """Make the new names of a directory store durable, one fsync per folder.
+        """Publish a directory store's staged uploads, durably.
 
-        Called after each level of an upload, so that a tree node is never durable on
-        the store before the objects below it.
+        Staged files are made durable with one file-system sync, hard-linked to their
+        names (which fails rather than overwrites), and each folder that gained a name is
+        fsync'ed once. Called after each level of an upload, so that a tree node is never
+        published before the objects below it.
         """
-        from gitprov.adapters.fs import fsync_dir  # noqa: PLC0415
+        from gitprov.adapters.fs import can_sync_filesystem, fsync_dir, sync_filesystem  # noqa: PLC0415
 
         with self._lock:
-            folders, self._unsynced = sorted(self._unsynced), set()
-        for folder in folders:
-            fsync_dir(folder)
+            staged, self._staged = self._staged, []
+        try:
+            if staged and can_sync_filesystem():
+                sync_filesystem(Path(self.root))
+            folders = set()
+            for temp, final in staged:
+                if not can_sync_filesystem():
+                    with open(temp, "rb") as written:
+                        os.fsync(written.fileno())
+                final.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):  # same bytes, uploaded meanwhile
+                    os.link(temp, final)
+                folders.add(final.parent)
+            for folder in sorted(folders):
+                fsync_dir(folder)
+        except OSError as exc:
+            raise self._denied("write", exc) from None
+        finally:
+            for temp, _ in staged:
+                temp.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Drop staged, unpublished uploads (after a failure: nothing half-done stays)."""
+        with self._lock:
+            staged, self._staged = self._staged, []
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
 
     def _upload_local(self, digest: str, source: Path) -> bool:
+        """Stage a verified copy in ``<store>/tmp/``; ``flush()`` publishes it."""
         final = Path(self.key(digest))
         self._count("put", digest)
         if final.is_file():
@@ -350,23 +377,15 @@ class RemoteStore:
             tmp_dir.mkdir(parents=True, exist_ok=True)
             with open(temp, "xb") as out:
                 _copy_verified(source, out, digest)
-                out.flush()
-                os.fsync(out.fileno())
             os.chmod(temp, 0o444)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(temp, final)  # fails, never overwrites, when it exists
-            except FileExistsError:
-                return False
-            with self._lock:
-                self._unsynced.add(final.parent)
-            return True
-        except _Mismatch:
-            raise
-        except OSError as exc:
-            raise self._denied("write", exc) from None
-        finally:
+        except BaseException as exc:
             temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._denied("write", exc) from None
+            raise
+        with self._lock:
+            self._staged.append((temp, final))
+        return True
 
     @contextlib.contextmanager
     def open_object(self, digest: str) -> Iterator[IO[bytes]]:

@@ -13,7 +13,8 @@ without having started.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -138,7 +139,7 @@ def upload(
         return want, store.upload(want.digest, cache.path(want.digest))
 
     done = 0
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with ThreadPoolExecutor(max_workers=jobs) as pool, _discard_on_error(store):
         # Children before parents: a level starts only when the one below it is complete.
         for level in reversed(levels):
             for want, sent in pool.map(send, level):
@@ -150,6 +151,15 @@ def upload(
                     progress(done, total, report.bytes, total_bytes)
             store.flush()  # this level is durable before its parents are sent
     return report
+
+
+@contextlib.contextmanager
+def _discard_on_error(store: RemoteStore) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        store.discard()
+        raise
 
 
 def download(
@@ -172,7 +182,7 @@ def download(
     def fetch(want: Want) -> str | None:
         try:
             with store.open_object(want.digest) as reader:
-                if not cache.receive(want.digest, reader):
+                if not cache.receive(want.digest, reader, defer=True):
                     return f"{want.label}: {store.corrupt(want.digest)}"
         except StoreError as exc:
             return f"{want.label}: {exc.problem}"
@@ -190,6 +200,7 @@ def download(
                     report.bytes += want.size
                 if progress:
                     progress(report.transferred, len(needed), report.bytes, 0)
+            cache.flush()  # this level's objects durable and named: its nodes can be read
             frontier = _unique(
                 (
                     child
@@ -199,7 +210,6 @@ def download(
                 ),
                 seen,
             )
-    cache.flush()
     return report
 
 
