@@ -14,6 +14,7 @@ from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model import pointer as pointers
 from gitprov.model import tree
+from gitprov.services import snapshot
 from gitprov.services.snapshot import FileRecord, build_tree
 
 names = st.text(
@@ -180,3 +181,43 @@ def test_pointer_parser_never_crashes(text: str) -> None:
     else:
         return
     assert problem.startswith("x.gitprov:")
+
+
+# --- the remembered-tree key ------------------------------------------------------------
+
+_BASE = {
+    "a.csv": FileRecord("file", "sha256:" + "a" * 64, 3),
+    "sub/b.csv": FileRecord("file", "sha256:" + "b" * 64, 4, exec=True),
+    "ln": FileRecord("link", "sha256:" + "c" * 64, 5, target="a.csv"),
+}
+
+
+@pytest.mark.parametrize(
+    ("records", "dirs"),
+    [
+        pytest.param(
+            {**_BASE, "a.csv": FileRecord("file", "sha256:" + "d" * 64, 3)}, None, id="digest"
+        ),
+        pytest.param(
+            {**_BASE, "a.csv": FileRecord("file", "sha256:" + "a" * 64, 9)}, None, id="size"
+        ),
+        pytest.param(
+            {**_BASE, "sub/b.csv": FileRecord("file", "sha256:" + "b" * 64, 4)}, None, id="exec"
+        ),
+        pytest.param(
+            {**_BASE, "ln": FileRecord("link", "sha256:" + "c" * 64, 5, target="x")},
+            None,
+            id="target",
+        ),
+        pytest.param({k.replace("a.csv", "A.csv"): v for k, v in _BASE.items()}, None, id="name"),
+        pytest.param(_BASE, ["", "sub", "empty"], id="empty-folder"),
+    ],
+)
+def test_a_remembered_tree_is_found_only_for_exactly_the_same_listing(
+    records: dict[str, FileRecord], dirs: list[str] | None
+) -> None:
+    """status reuses a root digest by this key: any difference build_tree would see must
+    change it, and the same listing in another order must not."""
+    base_key = snapshot.listing_key(_BASE, ["", "sub"])
+    assert snapshot.listing_key(dict(reversed(_BASE.items())), ["sub", ""]) == base_key
+    assert snapshot.listing_key(records, dirs or ["", "sub"]) != base_key

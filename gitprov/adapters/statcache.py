@@ -32,6 +32,14 @@ Row = tuple[int, int, int, int, str]
 # Snapshots whose every object was seen in the object cache: 'status' need not look
 # again. Cleared by anything that removes objects (gc).
 _COMPLETE_SCHEMA = "CREATE TABLE IF NOT EXISTS complete_snapshots (digest TEXT PRIMARY KEY)"
+# Merkle root digests by the sha256 of everything the tree is built from (see
+# snapshot.listing_key): an unchanged folder's digest without rebuilding its tree.
+_TREES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS trees "
+    "(listing TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, "
+    "files INTEGER NOT NULL)"
+)
+_TREES_KEPT = 1000  # a few per tracked folder is all that is ever useful
 
 
 class StatCache:
@@ -47,12 +55,14 @@ class StatCache:
             # (a crash may lose the last entries, which only costs a re-hash).
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-            self._db.execute(_COMPLETE_SCHEMA)
+            self._create()
         except (sqlite3.Error, OSError):
             self._db = sqlite3.connect(":memory:", isolation_level=None)
-            self._db.execute(_SCHEMA)
-            self._db.execute(_COMPLETE_SCHEMA)
+            self._create()
+
+    def _create(self) -> None:
+        for schema in (_SCHEMA, _COMPLETE_SCHEMA, _TREES_SCHEMA):
+            self._db.execute(schema)
 
     def close(self) -> None:
         self._db.close()
@@ -117,6 +127,27 @@ class StatCache:
     def mark_complete(self, digest: str) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("INSERT OR IGNORE INTO complete_snapshots VALUES (?)", (digest,))
+
+    def tree(self, listing: str) -> tuple[str, int, int] | None:
+        """(root digest, size, files) remembered for a listing key, if any."""
+        try:
+            row = self._db.execute(
+                "SELECT digest, size, files FROM trees WHERE listing = ?", (listing,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return (str(row[0]), int(row[1]), int(row[2])) if row else None
+
+    def remember_tree(self, listing: str, digest: str, size: int, files: int) -> None:
+        with contextlib.suppress(sqlite3.Error), self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?)", (listing, digest, size, files)
+            )
+            self._db.execute(
+                "DELETE FROM trees WHERE rowid <= (SELECT MAX(rowid) FROM trees) - ?",
+                (_TREES_KEPT,),
+            )
 
     def forget_complete(self) -> None:
         """Objects were removed: every snapshot must be checked again."""
