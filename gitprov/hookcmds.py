@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gitprov.errors import ExitCode, GitprovError
+from gitprov.model.progress import ProgressLine, human_size
 from gitprov.model.pushrefs import pushed_updates
 
 
@@ -21,31 +21,18 @@ def _say(message: str) -> None:
     sys.stderr.write(f"gitprov: {message}\n")
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"  # pragma: no cover
+def _tty_progress() -> Callable[[int, int, int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    line = ProgressLine("gitprov: uploading")
 
+    def show(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+        text = line(done, total, done_bytes, total_bytes)
+        if text is not None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
-class _TtyProgress:
-    """A one-line counter on a terminal, redrawn at most ten times a second."""
-
-    def __init__(self) -> None:
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < 0.1:
-            return
-        self._last = now
-        sys.stderr.write(
-            f"\rgitprov: uploading {done}/{total} objects, {_size(done_bytes)}"
-            f" of {_size(total_bytes)}" + ("\n" if done >= total else "")
-        )
-        sys.stderr.flush()
+    return show
 
 
 def pre_push(args: Sequence[str], stdin: bytes) -> int:
@@ -56,7 +43,7 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
     from gitprov.services import push  # noqa: PLC0415 - only with commits to look at
 
     git_remote = args[0] if args else None
-    progress = _TtyProgress() if sys.stderr.isatty() else None
+    progress = _tty_progress()
     try:
         report = push.pre_push(
             cwd=Path.cwd(),
@@ -79,7 +66,7 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
     for upload in report.uploads:
         if upload.transferred:
             _say(
-                f"uploaded {upload.transferred} object(s), {_size(upload.bytes)}, to artifact "
+                f"uploaded {upload.transferred} object(s), {human_size(upload.bytes)}, to artifact "
                 f"remote '{upload.remote}' ({upload.already_there} already there)"
             )
     if report.dvc is not None:

@@ -16,6 +16,7 @@ from gitprov.adapters.store import RemoteStore
 from gitprov.errors import ConfigError, ExitCode, GitprovError, UsageError
 from gitprov.model import digest as digests
 from gitprov.model import remote_config
+from gitprov.model.progress import ProgressLine
 from gitprov.model.pushrefs import pushed_updates
 from gitprov.model.remote_config import RemoteSpec
 from gitprov.services import transfer
@@ -239,3 +240,11 @@ def test_transient_failures_are_retried_then_reported_in_one_line(
         memory_store.sizes({wanted: 1})
     assert "failed to stat" in caught.value.problem
     assert "\n" not in str(caught.value)
+
+
+def test_progress_line_is_throttled_and_ends_with_a_newline() -> None:
+    line = ProgressLine("uploading", interval=3600)
+    first = line(1, 3, 10, 30)
+    assert first == "\ruploading 1/3 objects, 10 B of 30 B"
+    assert line(2, 3, 20, 30) is None  # too soon to redraw
+    assert line(3, 3, 30, 30) == "\ruploading 3/3 objects, 30 B of 30 B\n"  # always shown

@@ -10,7 +10,10 @@ from typing import Any
 
 import typer
 
+from gitprov.model.progress import human_size
 from gitprov.services.changes import Change
+
+__all__ = ["human_size", "print_changes", "print_json"]
 
 
 def _default(value: Any) -> Any:
@@ -31,13 +34,3 @@ def print_changes(changes: Sequence[Change]) -> None:
     width = max((len(change.target) for change in changes), default=0)
     for change in changes:
         typer.echo(f"  {change.target.ljust(width)}  {change.action}")
-
-
-def human_size(size: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover

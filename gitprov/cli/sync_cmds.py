@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +12,7 @@ import typer
 from gitprov.cli.errors import handles_errors
 from gitprov.cli.options import JsonOutput
 from gitprov.cli.render import human_size, print_json
+from gitprov.model.progress import ProgressLine
 
 remote_app = typer.Typer(help="Artifact remotes: where artifact bytes are pushed and pulled.")
 notes_app = typer.Typer(help="Lineage notes (refs/notes/gitprov).")
@@ -22,31 +23,18 @@ RemoteArg = Annotated[
 Targets = Annotated[list[str] | None, typer.Argument(help="Paths or globs of tracked artifacts.")]
 
 
-class _Progress:
-    """A one-line transfer counter, on a terminal only."""
+def _progress(verb: str) -> Callable[[int, int, int, int], None] | None:
+    """A one-line transfer counter on stderr, on a terminal only."""
+    if not sys.stderr.isatty():
+        return None
+    line = ProgressLine(verb)
 
-    def __init__(self, verb: str) -> None:
-        self._verb = verb
-        self._last = 0.0
+    def show(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+        text = line(done, total, done_bytes, total_bytes)
+        if text is not None:
+            typer.echo(text, err=True, nl=False)
 
-    def __call__(self, done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < 0.1:
-            return
-        self._last = now
-        of = f" of {human_size(total_bytes)}" if total_bytes else ""
-        end = "\n" if done >= total else ""
-        typer.echo(
-            f"\r{self._verb} {done}/{total} objects, {human_size(done_bytes)}{of}",
-            err=True,
-            nl=False,
-        )
-        if end:
-            typer.echo("", err=True)
-
-
-def _progress(verb: str) -> _Progress | None:
-    return _Progress(verb) if sys.stderr.isatty() else None
+    return show
 
 
 @remote_app.command("add")
