@@ -1,12 +1,13 @@
 """What the benchmarks share: the machine they ran on, version strings, an isolated git
-environment, interleaving and statistics.
+(and DVC) environment, DVC's installer, test data, interleaving, statistics and targets.
 
 Imported by the scripts next to it (``python bench/<script>.py`` puts ``bench/`` first on
-``sys.path``). Standard library only.
+``sys.path``). Standard library only (gitprov is imported lazily, for its version).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -21,12 +22,41 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TOOLS = REPO_ROOT / "bench" / "results" / "tools"
+MIB = 1 << 20
+GIB = 1 << 30
+MB = 1_000_000
+
 GITCONFIG = (
     "[user]\n\tname = Bench User\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n"
 )
 
 
 # -- commands ---------------------------------------------------------------------------
+
+
+class BenchError(Exception):
+    """Something the benchmark relies on did not work; the run stops."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def human(size: int) -> str:
+    return f"{size / GIB:g} GiB" if size >= GIB else f"{size / MIB:g} MiB"
+
+
+def call(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> str:
+    """Run an untimed setup or check command; its stdout."""
+    proc = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BenchError(
+            f"'{' '.join(argv)}' failed in {cwd} (exit {proc.returncode}):\n"
+            f"{proc.stdout}{proc.stderr}"
+        )
+    return proc.stdout
 
 
 def output_of(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str | None:
@@ -57,6 +87,117 @@ def isolated_env(work: Path, strip: Iterable[str] = ("GIT_", "GITPROV_")) -> dic
 def git_version(env: Mapping[str, str] | None = None) -> str | None:
     text = output_of(["git", "--version"], env)
     return text.removeprefix("git version ") if text else None
+
+
+def bench_env(work: Path) -> dict[str, str]:
+    """A private git config (see isolated_env) and private DVC config and state
+    directories; compiled modules cached in the work dir (the warm-up round compiles
+    them, as pip does at install), nothing written into the source tree."""
+    env = isolated_env(work, strip=("GIT_", "GITPROV_", "DVC_"))
+    dvc_global = work / "dvc-global"
+    dvc_global.mkdir()
+    (dvc_global / "config").write_text(
+        "[core]\n    analytics = false\n    check_update = false\n", encoding="utf-8"
+    )
+    (work / "dvc-system").mkdir()
+    env["DVC_GLOBAL_CONFIG_DIR"] = str(dvc_global)
+    env["DVC_SYSTEM_CONFIG_DIR"] = str(work / "dvc-system")
+    env["DVC_SITE_CACHE_DIR"] = str(work / "dvc-site-cache")
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
+# -- the tools compared -----------------------------------------------------------------
+
+
+def gitprov_command() -> list[str]:
+    """gitprov as installed in the interpreter running the benchmark."""
+    script = Path(sys.executable).parent / "gitprov"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "gitprov"]
+
+
+def gitprov_version(env: Mapping[str, str] | None = None) -> str:
+    """gitprov's version and which copy of it the benchmark's commands import: this
+    checkout (with its commit, and whether ``gitprov/`` has uncommitted changes) or
+    another path. With ``env``, as a child process with that environment sees it."""
+    code = "import gitprov, os; print(gitprov.__version__, os.path.dirname(gitprov.__file__))"
+    text = output_of([sys.executable, "-P", "-c", code], env)  # -P: not the cwd's copy
+    if text is None:
+        return "not importable"
+    version, _, where = text.partition(" ")
+    location = Path(where).resolve()
+    if location.is_relative_to(REPO_ROOT):
+        commit = output_of(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"])
+        dirty = output_of(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "gitprov"])
+        modified = ", with uncommitted changes" if dirty else ""
+        return f"{version} (this checkout, commit {commit}{modified})"
+    return f"{version} ({location})"
+
+
+def ensure_dvc(
+    tools_dir: Path, spec: str, *, install: bool, modules: Sequence[str] = ()
+) -> tuple[list[str] | None, str]:
+    """DVC in its own venv under ``tools_dir``: reused when it runs and can import
+    ``modules`` (plugins such as ``dvc_s3``), else ``spec`` is pip-installed into it
+    (the venv is created first when it does not exist)."""
+    venv = tools_dir / "dvc-venv"
+    dvc, python = venv / "bin" / "dvc", venv / "bin" / "python"
+
+    def usable() -> bool:
+        if not dvc.is_file() or output_of([str(dvc), "--version"]) is None:
+            return False
+        return not modules or output_of([str(python), "-c", f"import {', '.join(modules)}"]) == ""
+
+    if usable():
+        return [str(dvc)], f"reused {venv}"
+    if not install:
+        return None, "DVC is not installed and --no-install was given: DVC rows skipped"
+    log(f"installing {spec} from PyPI into {venv} (python -m venv + pip install)...")
+    try:
+        if not python.is_file():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", spec], check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return None, f"could not install {spec} ({exc}): DVC rows skipped"
+    if not usable():
+        return None, f"{spec} installed but dvc does not run or import {modules}: DVC rows skipped"
+    return [str(dvc)], f"installed {spec} into {venv}"
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+def write_random_file(path: Path, size: int) -> str:
+    """``size`` random bytes (os.urandom) at ``path``; their sha256 hex digest."""
+    sha = hashlib.sha256()
+    with open(path, "wb") as out:
+        left = size
+        while left:
+            block = os.urandom(min(16 * MIB, left))
+            sha.update(block)
+            out.write(block)
+            left -= len(block)
+    return sha.hexdigest()
+
+
+def write_tree(root: Path, tree: tuple[int, int, int], file_size: int) -> None:
+    """A nested directory of small random files: ``tree`` = (top folders, sub-folders
+    each, files each), named ``dNN/sNN/fNNN.bin``."""
+    top, sub, files = tree
+    for a in range(top):
+        for b in range(sub):
+            folder = root / f"d{a:02d}" / f"s{b:02d}"
+            folder.mkdir(parents=True)
+            for c in range(files):
+                (folder / f"f{c:03d}.bin").write_bytes(os.urandom(file_size))
+
+
+def read_tree(root: Path) -> None:
+    for folder, _, names in os.walk(root):
+        for name in names:
+            Path(folder, name).read_bytes()
 
 
 # -- the machine ------------------------------------------------------------------------
@@ -190,6 +331,16 @@ class Stats:
             minimum=min(samples),
             maximum=max(samples),
         )
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    measured: str
+    met: bool | None  # None: could not be evaluated (a tool is missing)
+
+
+VERDICTS: dict[bool | None, str] = {True: "MET", False: "MISSED", None: "n/a"}
 
 
 def write_json(path: Path, result: Mapping[str, Any]) -> None:

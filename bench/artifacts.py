@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import os
 import shutil
 import subprocess
@@ -52,15 +51,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from _common import Stats, git_version, isolated_env, machine, output_of, rotated, write_json
+from _common import (
+    DEFAULT_TOOLS,
+    GIB,
+    MB,
+    MIB,
+    VERDICTS,
+    BenchError,
+    Stats,
+    Target,
+    bench_env,
+    call,
+    ensure_dvc,
+    git_version,
+    gitprov_command,
+    gitprov_version,
+    human,
+    log,
+    machine,
+    output_of,
+    read_tree,
+    rotated,
+    write_json,
+    write_random_file,
+    write_tree,
+)
 
-import gitprov
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TOOLS = REPO_ROOT / "bench" / "results" / "tools"
-MIB = 1 << 20
-GIB = 1 << 30
-MB = 1_000_000
 RACY_PAUSE_S = 1.2  # > gitprov's 1 s racy-mtime window (adapters/statcache.py)
 
 # Issue 3's targets.
@@ -78,10 +94,6 @@ HASHLIB_CODE = (
     "        h.update(view[:n])\n"
     "print(h.hexdigest())\n"
 )
-
-
-class BenchError(Exception):
-    """Something the benchmark relies on did not work; the run stops."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +115,6 @@ class Sizes:
 
 FULL = Sizes(big=GIB, huge=4 * GIB, tree=(20, 10, 100), file_size=4096, runs=5, memory_runs=3)
 QUICK = Sizes(big=64 * MIB, huge=256 * MIB, tree=(4, 5, 50), file_size=4096, runs=3, memory_runs=2)
-
-
-def human(size: int) -> str:
-    return f"{size / GIB:g} GiB" if size >= GIB else f"{size / MIB:g} MiB"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- running commands -------------------------------------------------------------------
@@ -167,17 +171,6 @@ def run_timed(commands: Sequence[Sequence[str]], cwd: Path, env: Mapping[str, st
     return Outcome(elapsed, rss, stdout)
 
 
-def call(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> str:
-    """Run an untimed setup or check command; its stdout."""
-    proc = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise BenchError(
-            f"'{' '.join(argv)}' failed in {cwd} (exit {proc.returncode}):\n"
-            f"{proc.stdout}{proc.stderr}"
-        )
-    return proc.stdout
-
-
 # -- the tools compared -----------------------------------------------------------------
 
 GNU_TIME = "/usr/bin/time"
@@ -191,11 +184,6 @@ class Tools:
     dvc: list[str] | None = None
     lfs: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-def gitprov_command() -> list[str]:
-    script = Path(sys.executable).parent / "gitprov"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "gitprov"]
 
 
 def apt_install(package: str) -> str | None:
@@ -212,27 +200,6 @@ def apt_install(package: str) -> str | None:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
             return f"'{' '.join(argv)}' failed ({' '.join(tail)})"
     return None
-
-
-def ensure_dvc(tools_dir: Path, spec: str, *, install: bool) -> tuple[list[str] | None, str]:
-    """DVC in its own venv under ``tools_dir``: reused when it runs, else created."""
-    venv = tools_dir / "dvc-venv"
-    dvc = venv / "bin" / "dvc"
-    if dvc.is_file() and output_of([str(dvc), "--version"]) is not None:
-        return [str(dvc)], f"reused {venv}"
-    if not install:
-        return None, "DVC is not installed and --no-install was given: DVC rows skipped"
-    log(f"installing {spec} from PyPI into {venv} (python -m venv + pip install)...")
-    try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", spec], check=True
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return None, f"could not install {spec} ({exc}): DVC rows skipped"
-    if output_of([str(dvc), "--version"]) is None:
-        return None, f"{spec} installed but 'dvc --version' fails: DVC rows skipped"
-    return [str(dvc)], f"installed {spec} into {venv}"
 
 
 def ensure_git_lfs(*, install: bool) -> tuple[bool, str]:
@@ -264,37 +231,10 @@ def setup_tools(args: argparse.Namespace) -> Tools:
     return tools
 
 
-def bench_env(work: Path) -> dict[str, str]:
-    """A private git config (see _common.isolated_env) and private DVC config and state
-    directories; compiled modules cached in the work dir (the warm-up round compiles
-    them, as pip does at install), nothing written into the source tree."""
-    env = isolated_env(work, strip=("GIT_", "GITPROV_", "DVC_"))
-    dvc_global = work / "dvc-global"
-    dvc_global.mkdir()
-    (dvc_global / "config").write_text(
-        "[core]\n    analytics = false\n    check_update = false\n", encoding="utf-8"
-    )
-    (work / "dvc-system").mkdir()
-    env["DVC_GLOBAL_CONFIG_DIR"] = str(dvc_global)
-    env["DVC_SYSTEM_CONFIG_DIR"] = str(work / "dvc-system")
-    env["DVC_SITE_CACHE_DIR"] = str(work / "dvc-site-cache")
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
-    return env
-
-
 def versions(tools: Tools, env: Mapping[str, str]) -> dict[str, str | None]:
     """Versions of the tools compared; for gitprov, also which copy was measured."""
-    location = Path(gitprov.__file__).resolve().parent
-    gitprov_version = f"{gitprov.__version__} ({location})"
-    if location.is_relative_to(REPO_ROOT):
-        commit = output_of(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"])
-        dirty = output_of(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "gitprov"])
-        modified = ", with uncommitted changes" if dirty else ""
-        gitprov_version = f"{gitprov.__version__} (this checkout, commit {commit}{modified})"
     return {
-        "gitprov": gitprov_version,
+        "gitprov": gitprov_version(env),
         "dvc": output_of([*tools.dvc, "--version"], env) if tools.dvc else None,
         "git": git_version(env),
         "git-lfs": output_of(["git", "lfs", "version"], env) if tools.lfs else None,
@@ -305,19 +245,6 @@ def versions(tools: Tools, env: Mapping[str, str]) -> dict[str, str | None]:
 # -- data -------------------------------------------------------------------------------
 
 
-def write_random_file(path: Path, size: int) -> str:
-    """``size`` random bytes (os.urandom) at ``path``; their sha256 hex digest."""
-    sha = hashlib.sha256()
-    with open(path, "wb") as out:
-        left = size
-        while left:
-            block = os.urandom(min(16 * MIB, left))
-            sha.update(block)
-            out.write(block)
-            left -= len(block)
-    return sha.hexdigest()
-
-
 def read_through(path: Path) -> float:
     """Read a file once (the warm-up read that puts it in the page cache); seconds."""
     started = time.perf_counter()
@@ -326,23 +253,6 @@ def read_through(path: Path) -> float:
         while handle.readinto(buf):
             pass
     return time.perf_counter() - started
-
-
-def write_tree(root: Path, sizes: Sizes) -> None:
-    """The nested directory of small random files."""
-    top, sub, files = sizes.tree
-    for a in range(top):
-        for b in range(sub):
-            folder = root / f"d{a:02d}" / f"s{b:02d}"
-            folder.mkdir(parents=True)
-            for c in range(files):
-                (folder / f"f{c:03d}.bin").write_bytes(os.urandom(sizes.file_size))
-
-
-def read_tree(root: Path) -> None:
-    for folder, _, names in os.walk(root):
-        for name in names:
-            Path(folder, name).read_bytes()
 
 
 # -- results ----------------------------------------------------------------------------
@@ -384,13 +294,6 @@ class Series:
         }
 
 
-@dataclass(frozen=True)
-class Target:
-    text: str
-    measured: str
-    met: bool | None  # None: could not be evaluated (a tool is missing)
-
-
 @dataclass
 class Scenario:
     """One table of the report."""
@@ -417,9 +320,6 @@ class Scenario:
             return
         speedup = ref.median / row.median
         self.targets.append(Target(text, f"{speedup:.2f}x faster", speedup >= at_least))
-
-
-VERDICTS: dict[bool | None, str] = {True: "MET", False: "MISSED", None: "n/a"}
 
 
 # -- repositories and runs --------------------------------------------------------------
@@ -897,7 +797,7 @@ def run_scenarios(ctx: Ctx, wanted: set[str]) -> dict[str, Scenario]:
     if wanted & {"2", "3"}:
         dataset = ctx.work / "s2-data" / DATA
         log(f"[s2] writing {ctx.sizes.tree_files:,} files of {ctx.sizes.file_size} bytes...")
-        write_tree(dataset, ctx.sizes)
+        write_tree(dataset, ctx.sizes.tree, ctx.sizes.file_size)
         time.sleep(RACY_PAUSE_S)  # older than gitprov's racy-mtime window
         os.sync()
         read_tree(dataset)
