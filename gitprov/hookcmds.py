@@ -15,6 +15,7 @@ from pathlib import Path
 from gitprov.errors import ExitCode, GitprovError
 from gitprov.model.progress import ProgressLine, human_size
 from gitprov.model.pushrefs import pushed_updates
+from gitprov.services import push_check
 
 
 def _say(message: str) -> None:
@@ -38,11 +39,18 @@ def _tty_progress() -> Callable[[int, int, int, int], None] | None:
 def pre_push(args: Sequence[str], stdin: bytes) -> int:
     """Upload the artifacts the pushed commits name, sync notes; non-zero aborts the push."""
     text = stdin.decode(errors="replace")
-    if not pushed_updates(text, os.environ):
+    updates = pushed_updates(text, os.environ)
+    if not updates:
         return 0  # only deletions or notes refs: nothing new can name an artifact
-    from gitprov.services import push  # noqa: PLC0415 - only with commits to look at
+    git_remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME")
+    if os.environ.get("GITPROV_SKIP_PUSH") != "1" and not push_check.needs_work(
+        updates, git_remote
+    ):
+        if os.environ.get("GITPROV_VERBOSE") == "1":
+            _say("nothing to upload and notes in sync: 0 storage request(s)")
+        return 0  # no artifact, no DVC file, notes in sync: not one storage request
+    from gitprov.services import push  # noqa: PLC0415 - only with work to do
 
-    git_remote = args[0] if args else None
     progress = _tty_progress()
     try:
         report = push.pre_push(

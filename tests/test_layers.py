@@ -173,11 +173,10 @@ def test_pre_push_hook_with_a_legacy_hook_loads_no_heavy_module(initialised_repo
     assert heavy_modules(loaded) == [], "the hook path must import these lazily, if at all"
 
 
-def test_pre_push_with_nothing_to_upload_loads_no_storage_or_config_library(
-    initialised_repo: Path,
-) -> None:
-    """A push of commits that name no artifact asks git (so subprocess is loaded), but
-    imports none of tomlkit, fsspec, s3fs, botocore, pygit2 or the CLI stack."""
+def test_pre_push_with_nothing_to_upload_stays_thin(initialised_repo: Path) -> None:
+    """A push of commits that name no artifact asks git (with posix_spawn) and stops:
+    no subprocess, tomlkit, fsspec, s3fs, botocore, pygit2 or CLI stack, and not even
+    the upload service."""
     gen(initialised_repo, {"train.py": "print('hi')\n"})
     git(initialised_repo, "add", "train.py")
     git(initialised_repo, "commit", "-q", "-m", "code only")
@@ -189,8 +188,27 @@ def test_pre_push_with_nothing_to_upload_loads_no_storage_or_config_library(
     assert report["exit"] == 0
     loaded = report["loaded"]
     assert isinstance(loaded, list)
-    assert "gitprov.services.push" in loaded  # control: the hook did look at the commits
-    assert [m for m in heavy_modules(loaded) if m.partition(".")[0] != "subprocess"] == []
+    assert "gitprov.services.push_check" in loaded  # control: the hook did look at the commits
+    assert "gitprov.services.push" not in loaded
+    assert heavy_modules(loaded) == []
+
+
+def test_pre_push_with_a_pointer_to_upload_goes_past_the_quick_check(
+    initialised_repo: Path,
+) -> None:
+    """Control for the above: a pushed pointer file loads the upload service."""
+    gen(initialised_repo, {"m.pt.gitprov": "not even valid\n"})
+    git(initialised_repo, "add", "m.pt.gitprov")
+    git(initialised_repo, "commit", "-q", "-m", "a pointer")
+    head = git(initialised_repo, "rev-parse", "HEAD").strip()
+    refs = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+
+    report = run_hook_probe(initialised_repo, ["pre-push", "origin", "/nowhere.git"], stdin=refs)
+
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert "gitprov.services.push" in loaded
+    assert report["exit"] != 0  # no artifact remote for 'origin': the push is refused
 
 
 def test_probe_sees_heavy_modules_when_they_are_loaded(initialised_repo: Path) -> None:

@@ -15,11 +15,12 @@ from gitprov.adapters.objects import ObjectCache
 from gitprov.adapters.store import RemoteStore
 from gitprov.errors import ConfigError, ExitCode, GitprovError, UsageError
 from gitprov.model import digest as digests
-from gitprov.model import remote_config
+from gitprov.model import pointer as pointers
+from gitprov.model import pushrefs, remote_config
 from gitprov.model.progress import ProgressLine
 from gitprov.model.pushrefs import pushed_updates
 from gitprov.model.remote_config import RemoteSpec
-from gitprov.services import transfer
+from gitprov.services import notes_setup, push_check, transfer
 from gitprov.services.snapshot import FileRecord, build_tree
 from tests.conftest import Result
 
@@ -248,3 +249,12 @@ def test_progress_line_is_throttled_and_ends_with_a_newline() -> None:
     assert first == "\ruploading 1/3 objects, 10 B of 30 B"
     assert line(2, 3, 20, 30) is None  # too soon to redraw
     assert line(3, 3, 30, 30) == "\ruploading 3/3 objects, 30 B of 30 B\n"  # always shown
+
+
+def test_the_quick_pre_push_check_uses_the_same_names_as_the_services() -> None:
+    assert pushrefs.POINTER_SUFFIX == pointers.SUFFIX
+    assert push_check.NOTES_REF == notes_setup.NOTES_REF
+    assert pushrefs.is_pointer_path("models/m.pt.gitprov")
+    assert not pushrefs.is_pointer_path(".gitprov")
+    assert pushrefs.is_dvc_path("data/raw.csv.dvc")
+    assert pushrefs.is_dvc_path("dvc.lock")

@@ -63,3 +63,30 @@ def pushed_updates(stdin: str, env: Mapping[str, str]) -> list[RefUpdate]:
     """The ref updates that can bring new commits: no deletions, no notes refs."""
     updates = parse_push_stdin(stdin) or ([] if stdin.strip() else _updates_from_env(env))
     return [u for u in updates if not u.is_deletion and not u.is_notes]
+
+
+POINTER_SUFFIX = ".gitprov"  # the same as model.pointer.SUFFIX (checked by a test)
+
+
+def is_pointer_path(path: str) -> bool:
+    """``models/m.pt.gitprov`` is a pointer; the ``.gitprov/`` config folder is not."""
+    name = path.rpartition("/")[2]
+    return name.endswith(POINTER_SUFFIX) and name != POINTER_SUFFIX
+
+
+def is_dvc_path(path: str) -> bool:
+    """A DVC file whose outputs a push must also send (``*.dvc``, ``dvc.lock``)."""
+    name = path.rpartition("/")[2]
+    return name.endswith(".dvc") or name == "dvc.lock"
+
+
+def missing_commits_args(updates: list[RefUpdate], git_remote: str | None) -> list[str]:
+    """``git rev-list`` arguments selecting the commits the remote lacks: the pushed tips,
+    minus what its tracking refs and the tips it has now reach (new branches, tags and
+    force-pushes included)."""
+    args = [u.local_sha for u in updates]
+    args.append("--not")
+    if git_remote:
+        args.append(f"--remotes={git_remote}")
+    args += [u.remote_sha for u in updates if u.remote_sha != ZERO_SHA]
+    return args

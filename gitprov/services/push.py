@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 from gitprov.adapters import git
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import pointer as pointers
-from gitprov.model.pushrefs import ZERO_SHA, RefUpdate, pushed_updates
+from gitprov.model.pushrefs import (
+    RefUpdate,
+    is_dvc_path,
+    is_pointer_path,
+    missing_commits_args,
+    pushed_updates,
+)
 from gitprov.services import remotes
 
 if TYPE_CHECKING:
@@ -53,12 +59,6 @@ class PushReport:
     notes_skipped: str | None = None
     dvc: DvcSyncResult | None = None
     requests: int = 0  # storage requests made
-
-
-def is_pointer_path(path: str) -> bool:
-    """``models/m.pt.gitprov`` is a pointer; the ``.gitprov/`` config folder is not."""
-    name = path.rpartition("/")[2]
-    return name.endswith(pointers.SUFFIX) and name != pointers.SUFFIX
 
 
 def read_pointers(ws: Workspace, blobs: Mapping[str, str]) -> list[NamedPointer]:
@@ -120,16 +120,10 @@ def pre_push(
     if not updates:
         return report  # deletions or notes only: nothing names new artifacts
     top = cwd
-    # What the remote lacks: the pushed tips, minus what its tracking refs and the tips
-    # it has now already reach (new branches, tags and force-pushes included).
-    rev_args = [u.local_sha for u in updates]
-    rev_args.append("--not")
-    if git_remote:
-        rev_args.append(f"--remotes={git_remote}")
-    rev_args += [u.remote_sha for u in updates if u.remote_sha != ZERO_SHA]
+    rev_args = missing_commits_args(updates, git_remote)
     brought = git.objects_with_paths(top, rev_args)
     blobs = {oid: path for oid, path in brought if is_pointer_path(path)}
-    dvc_files = sorted({path for _, path in brought if path.endswith(".dvc")})
+    dvc_files = sorted({path for _, path in brought if is_dvc_path(path)})
     report.skipped = env.get(SKIP_ENV) == "1"
     if blobs and not report.skipped:
         _upload_for_push(cwd, git_remote, blobs, report, progress)
