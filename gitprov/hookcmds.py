@@ -11,11 +11,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitprov.errors import ExitCode, GitprovError
 from gitprov.model.progress import ProgressLine, human_size
 from gitprov.model.pushrefs import pushed_updates
 from gitprov.services import push_check
+
+if TYPE_CHECKING:
+    from gitprov.services.push import PushReport
 
 
 def _say(message: str) -> None:
@@ -69,8 +73,13 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
             "please report it. The push was aborted; GITPROV_SKIP_PUSH=1 git push skips gitprov"
         )
         return int(ExitCode.BUG)
+    _report(report)
+    return 0
+
+
+def _report(report: PushReport) -> None:
     if report.skipped:
-        _say(f"{push.SKIP_ENV}=1: artifacts were not uploaded; the skip is recorded in notes")
+        _say("GITPROV_SKIP_PUSH=1: artifacts were not uploaded; the skip is recorded in notes")
     for upload in report.uploads:
         if upload.transferred:
             _say(
@@ -86,4 +95,3 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
         _say(f"lineage notes synced with '{report.git_remote}'")
     if os.environ.get("GITPROV_VERBOSE") == "1":
         _say(f"{report.requests} storage request(s)")
-    return 0

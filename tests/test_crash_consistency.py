@@ -95,6 +95,6 @@ def test_sigkill_during_track_never_corrupts(
         assert rerun.returncode == 0, rerun.stderr
         assert_consistent(committed_repo)
         assert gitprov("verify").exit_code == 0
-        leftovers = list((committed_repo / ".git/gitprov/objects/tmp").glob("*/*"))
+        leftovers = list((committed_repo / ".git/gitprov/objects/tmp").rglob("*.part"))
         assert leftovers == []
     assert killed >= TRIALS // 2, "too few runs were actually killed mid-way: raise the sizes"

@@ -142,7 +142,7 @@ def test_pull_resumes_after_an_interrupted_fetch(clone: Path, tmp_path: Path) ->
     resumed = ok(run_gitprov(b, "pull"))
     assert "fetched 1 object(s)" in resumed.stdout
     assert (b / "data/b.csv").read_text() == "b\n"
-    assert not list((b / ".git/gitprov/objects/tmp").glob("*/*"))
+    assert not list((b / ".git/gitprov/objects/tmp").rglob("*.part"))
 
 
 # --- DVC -------------------------------------------------------------------------------

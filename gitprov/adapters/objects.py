@@ -88,6 +88,7 @@ class ObjectCache:
         self._pending: list[tuple[Path, str]] = []
         self._pending_lock = threading.Lock()
         self._reflinks: bool | None = None  # None: not tried yet on this cache
+        self._shards: set[str] = set()  # temp sub-folders created so far
 
     # -- naming ---------------------------------------------------------------------------
     def path(self, digest: str) -> Path:
@@ -103,17 +104,26 @@ class ObjectCache:
         return os.path.isfile(self._path_str(digest))
 
     def _temp(self) -> Path:
-        if self._tmp_dir is None:
-            import fcntl  # noqa: PLC0415 - POSIX only
+        """A fresh temp path in this process's temp folder (safe from many threads)."""
+        token = secrets.token_hex(8)
+        with self._pending_lock:  # hashing threads all start at once: one folder, once
+            if self._tmp_dir is None:
+                import fcntl  # noqa: PLC0415 - POSIX only
 
-            base = self.root / _TMP_DIR
-            base.mkdir(parents=True, exist_ok=True)
-            name = secrets.token_hex(8)
-            self._lock_fd = os.open(base / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # released when this process exits
-            (base / name).mkdir()
-            self._tmp_dir = base / name
-        return self._tmp_dir / f"{secrets.token_hex(8)}.part"
+                base = self.root / _TMP_DIR
+                base.mkdir(parents=True, exist_ok=True)
+                name = secrets.token_hex(8)
+                self._lock_fd = os.open(base / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # released when this process exits
+                (base / name).mkdir()
+                self._tmp_dir = base / name
+            # 256 sub-folders: threads creating thousands of temp files in one folder
+            # queue on that folder's lock.
+            shard = self._tmp_dir / token[:2]
+            if token[:2] not in self._shards:
+                shard.mkdir(exist_ok=True)
+                self._shards.add(token[:2])
+        return shard / f"{token}.part"
 
     def _reflink(self, src: Path, dst: Path) -> bool:
         """try_reflink, remembering a refusal: a file system that cannot clone one file
@@ -375,7 +385,7 @@ class ObjectCache:
                 except BlockingIOError:
                     continue  # its process is alive and may be writing
                 if folder.is_dir():
-                    removed += sum(1 for _ in folder.iterdir())
+                    removed += sum(1 for p in folder.rglob("*.part") if p.is_file())
                     shutil.rmtree(folder, ignore_errors=True)
                 lock.unlink(missing_ok=True)
             finally:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import random
 import secrets
@@ -89,7 +90,16 @@ def _s3_options(options: Mapping[str, str]) -> dict[str, Any]:
         kwargs["client_kwargs"] = client
     # gitprov retries with its own backoff (RemoteStore._call): botocore and s3fs each
     # retrying too would multiply into minutes before a dead endpoint is reported.
-    kwargs.setdefault("config_kwargs", {"retries": {"max_attempts": 1}, "connect_timeout": 10})
+    # A CRC32 of every PUT body, checked by S3 before it accepts the object, whatever
+    # AWS_REQUEST_CHECKSUM_CALCULATION says: uploads rely on it (RemoteStore.upload).
+    kwargs.setdefault(
+        "config_kwargs",
+        {
+            "retries": {"max_attempts": 1},
+            "connect_timeout": 10,
+            "request_checksum_calculation": "when_supported",
+        },
+    )
     return kwargs
 
 
@@ -198,16 +208,21 @@ class RemoteStore:
             return {}
         if self.local:
             return self._local_sizes(wanted)
-        if len(wanted) <= _LIST_THRESHOLD:
-            return {d: s for d in wanted if (s := self._remote_size(d)) is not None}
-        by_prefix: dict[str, list[str]] = {}
-        for digest in wanted:
-            by_prefix.setdefault(digests.hex_part(digest)[:2], []).append(digest)
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        with ThreadPoolExecutor(max_workers=self.spec.jobs) as pool:
+            if len(wanted) <= _LIST_THRESHOLD:
+                sizes = pool.map(self._remote_size, list(wanted))
+                return {d: s for d, s in zip(wanted, sizes, strict=True) if s is not None}
+            by_prefix: dict[str, list[str]] = {}
+            for digest in wanted:
+                by_prefix.setdefault(digests.hex_part(digest)[:2], []).append(digest)
+            prefixes = sorted(by_prefix)
+            folders = [f"{self.root}/{digests.ALGORITHM}/{prefix}" for prefix in prefixes]
+            listings = list(pool.map(self._list, folders))  # concurrent requests
         found: dict[str, int] = {}
-        for prefix, members in sorted(by_prefix.items()):
-            folder = f"{self.root}/{digests.ALGORITHM}/{prefix}"
-            listing = self._list(folder)
-            for digest in members:
+        for prefix, listing in zip(prefixes, listings, strict=True):
+            for digest in by_prefix[prefix]:
                 size = listing.get(self.key(digest).rpartition("/")[2])
                 if size is not None:
                     found[digest] = size
@@ -276,10 +291,13 @@ class RemoteStore:
             published = self._put_once(key, source, digest)
         else:
             published = self._put_then_move(key, source, digest)
-        if published:
+        if published and self.protocol not in ("s3", "s3a"):
             size = int(self.fs.info(key)["size"])
             if size != source.stat().st_size:
                 raise OSError(f"{digests.short(digest)} has {size} bytes on the remote")
+        # On S3 no read-back: botocore sends a CRC32 of the body with every PUT (and each
+        # part), which S3 checks before it accepts the object, a stronger check than the
+        # size and one request fewer per object.
         return published
 
     def _put_once(self, key: str, source: Path, digest: str) -> bool:
@@ -371,7 +389,8 @@ class RemoteStore:
         self._count("put", digest)
         if final.is_file():
             return False
-        tmp_dir = Path(self.root) / _STAGING
+        # Sharded like the objects: parallel uploads do not queue on one folder's lock.
+        tmp_dir = Path(self.root) / _STAGING / digests.hex_part(digest)[:2]
         temp = tmp_dir / f"{secrets.token_hex(8)}.part"
         try:
             tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -388,8 +407,12 @@ class RemoteStore:
         return True
 
     @contextlib.contextmanager
-    def open_object(self, digest: str) -> Iterator[IO[bytes]]:
-        """A reader for a remote object (the caller verifies what it reads)."""
+    def open_object(self, digest: str, *, small: bool = False) -> Iterator[IO[bytes]]:
+        """A reader for a remote object (the caller verifies what it reads).
+
+        ``small``: fetched whole in one GET (an opened remote file first asks for the
+        object's size, then reads it: two requests).
+        """
         if self.local:
             self._count("get", digest)
             try:
@@ -399,6 +422,10 @@ class RemoteStore:
                 raise self.missing(digest) from None
             return
         try:
+            if small:
+                data = self._call("get", digest, lambda: bytes(self.fs.cat_file(self.key(digest))))
+                yield io.BytesIO(data)
+                return
             handle = self._call("get", digest, lambda: self.fs.open(self.key(digest), "rb"))
         except FileNotFoundError:
             raise self.missing(digest) from None

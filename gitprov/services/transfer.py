@@ -24,6 +24,8 @@ from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model import tree
 
+# Fetched whole with one request; bigger objects are streamed (constant memory).
+_SMALL = 8 << 20
 # done objects, total objects, done bytes, total bytes
 Progress = Callable[[int, int, int, int], None]
 
@@ -181,7 +183,8 @@ def download(
 
     def fetch(want: Want) -> str | None:
         try:
-            with store.open_object(want.digest) as reader:
+            small = want.is_node or want.size <= _SMALL  # a node's size is its subtree's
+            with store.open_object(want.digest, small=small) as reader:
                 if not cache.receive(want.digest, reader, defer=True):
                     return f"{want.label}: {store.corrupt(want.digest)}"
         except StoreError as exc:
