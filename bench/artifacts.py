@@ -650,29 +650,49 @@ def scenario_two(ctx: Ctx, dataset: Path) -> Scenario:
 def scenario_three(ctx: Ctx, dataset: Path) -> Scenario:
     """gitprov status against dvc status on the same, unchanged copy of the dataset,
     tracked once beforehand (untimed); each tool's bare start-up for scale."""
-    repos = {"gitprov": ctx.work / "s3-gitprov" / "repo"}
-    gitprov_repo(ctx, repos["gitprov"], "gitprov-auto")
+    repos = {
+        "gitprov": ctx.work / "s3-gitprov" / "repo",
+        "gitprov-10": ctx.work / "s3-gitprov-10" / "repo",
+    }
+    for key in ("gitprov", "gitprov-10"):
+        gitprov_repo(ctx, repos[key], "gitprov-auto")
     if ctx.tools.dvc is not None:
         repos["dvc"] = ctx.work / "s3-dvc" / "repo"
-        dvc_repo(ctx, repos["dvc"])
+        repos["dvc-10"] = ctx.work / "s3-dvc-10" / "repo"
+        for key in ("dvc", "dvc-10"):
+            dvc_repo(ctx, repos[key])
     for repo in repos.values():
         shutil.copytree(dataset, repo / DATA)  # copy2: mtimes kept
     time.sleep(RACY_PAUSE_S)  # the copies are older than gitprov's racy-mtime window
-    log("[s3] tracking the dataset in both repositories (untimed)...")
-    call([*ctx.tools.gitprov, "track", DATA], repos["gitprov"], ctx.env)
-    if "dvc" in repos:
-        call([*(ctx.tools.dvc or []), "add", "-q", DATA], repos["dvc"], ctx.env)
+    log("[s3] tracking the dataset in every repository (untimed)...")
+    for key, repo in repos.items():
+        tool = ctx.tools.gitprov if key.startswith("gitprov") else (ctx.tools.dvc or [])
+        call([*tool, "track" if key.startswith("gitprov") else "add", DATA], repo, ctx.env)
+    # "After changing 10 files": the same 10 files rewritten in both "-10" copies.
+    changed = sorted(p for p in (dataset).rglob("*") if p.is_file())[
+        :: max(1, ctx.sizes.tree_files // 10)
+    ][:10]
+    for key in ("gitprov-10", "dvc-10"):
+        if key in repos:
+            for source in changed:
+                target = repos[key] / DATA / source.relative_to(dataset)
+                target.write_bytes(b"changed " + source.read_bytes()[8:])
+    time.sleep(RACY_PAUSE_S)
     os.sync()
 
     commands = {
         "gitprov": [*ctx.tools.gitprov, "status"],
         "dvc": [*(ctx.tools.dvc or []), "status"],
+        "gitprov-10": [*ctx.tools.gitprov, "status"],
+        "dvc-10": [*(ctx.tools.dvc or []), "status"],
         "gitprov-start": [*ctx.tools.gitprov, "--version"],
         "dvc-start": [*(ctx.tools.dvc or []), "--version"],
     }
     variants = [
         Variant("gitprov", "gitprov status (unchanged)"),
         Variant("dvc", "dvc status (unchanged)", "dvc"),
+        Variant("gitprov-10", "gitprov status (10 files changed)"),
+        Variant("dvc-10", "dvc status (10 files changed)", "dvc"),
         Variant("gitprov-start", "reference: gitprov --version (start-up only)"),
         Variant("dvc-start", "reference: dvc --version (start-up only)", "dvc"),
     ]
@@ -683,6 +703,9 @@ def scenario_three(ctx: Ctx, dataset: Path) -> Scenario:
         ok = {
             "gitprov": outcome.stdout.startswith("unchanged") and outcome.stdout.count("\n") == 1,
             "dvc": "up to date" in outcome.stdout,
+            "gitprov-10": outcome.stdout.startswith("modified")
+            and outcome.stdout.count("changed:") == 10,
+            "dvc-10": "modified" in outcome.stdout,
         }.get(variant.key, True)
         if not ok:
             raise BenchError(f"unexpected output of {variant.label}:\n{outcome.stdout}")
@@ -691,7 +714,8 @@ def scenario_three(ctx: Ctx, dataset: Path) -> Scenario:
     series = interleave(ctx, "s3", variants, ctx.sizes.runs, run)
     scenario = Scenario(
         "3",
-        f"Re-status of the unchanged {ctx.sizes.tree_files:,}-file directory",
+        f"Re-status of the {ctx.sizes.tree_files:,}-file directory, unchanged and after "
+        "changing 10 files",
         [
             f"{ctx.sizes.runs} runs each after one warm-up round, interleaved; warm page cache",
             "both repositories hold the same copy of the dataset, tracked once (untimed)",
