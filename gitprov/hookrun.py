@@ -32,7 +32,12 @@ from gitprov.model.hookshim import BLOCKING_HOOKS, LEGACY_SUFFIX, STDIN_HOOKS
 # an exit code. gitprov's own hook work arrives with the capabilities that need it
 # (lineage notes, the release checklist); until a capability has landed its hook only
 # chains the legacy hook. docs/hooks.md lists what each hook does.
-HANDLERS: dict[str, str] = {"pre-push": "gitprov.hookcmds:pre_push"}
+HANDLERS: dict[str, str] = {
+    "pre-commit": "gitprov.commit_hooks:pre_commit",
+    "post-commit": "gitprov.commit_hooks:post_commit",
+    "post-rewrite": "gitprov.commit_hooks:post_rewrite",
+    "pre-push": "gitprov.hookcmds:pre_push",
+}
 
 _USAGE = "usage: python -m gitprov.hookrun [--shim PATH] HOOK [ARGS...]"
 

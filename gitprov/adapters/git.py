@@ -267,3 +267,70 @@ def resolve_commit(cwd: Path, rev: str) -> str | None:
         check=False,
     )
     return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def head_commit(cwd: Path) -> str | None:
+    """HEAD's commit, or None in a repository without commits yet."""
+    proc = git(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=cwd, check=False)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def changed_paths(cwd: Path) -> list[str]:
+    """Paths with staged, unstaged or untracked (not ignored) changes, as git status shows."""
+    out = git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], cwd=cwd).stdout
+    paths: list[str] = []
+    entries = out.split("\0")
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        if len(entry) > 3:
+            paths.append(entry[3:])
+            if entry[0] in "RC":  # a rename's source follows as its own field
+                i += 1
+        i += 1
+    return paths
+
+
+def diff_bytes(cwd: Path, base: str | None) -> bytes:
+    """``git diff --binary`` of the work tree against ``base`` (the empty tree when None)."""
+    empty_tree = git(["hash-object", "-t", "tree", "/dev/null"], cwd=cwd).stdout.strip()
+    proc = subprocess.run(
+        ["git", "diff", "--binary", "--no-color", "--no-ext-diff", base or empty_tree],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise GitCommandError(
+            "'git diff' failed: " + proc.stderr.decode(errors="replace").strip()[:200],
+            "Check that the repository is healthy ('git status'), then retry",
+        )
+    return proc.stdout
+
+
+def user_identity(cwd: Path) -> str:
+    """``Name <email>`` as git would sign a commit ("" when git has no identity)."""
+    proc = git(["var", "GIT_AUTHOR_IDENT"], cwd=cwd, check=False)
+    if proc.returncode != 0:
+        return ""
+    ident = proc.stdout.strip()
+    return ident[: ident.rfind(">") + 1] if ">" in ident else ident
+
+
+def commit_paths(cwd: Path, paths: list[str], message: str, trailers: list[str]) -> str:
+    """Commit exactly ``paths`` (staged or not, other staged changes untouched); return it.
+
+    The hooks run, as for any commit: pre-commit may refuse (GitCommandError with its
+    reason), post-commit records lineage.
+    """
+    args = ["commit", "--quiet", "-m", message]
+    for trailer in trailers:
+        args += ["--trailer", trailer]
+    proc = git([*args, "--", *paths], cwd=cwd, check=False)
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise GitCommandError(
+            "the run's commit failed: " + (detail[-1] if detail else f"exit {proc.returncode}"),
+            "Its files are staged: fix what the message says, then 'git commit'",
+        )
+    return git(["rev-parse", "HEAD"], cwd=cwd).stdout.strip()

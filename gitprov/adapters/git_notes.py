@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from gitprov.adapters import gitlite
 from gitprov.adapters.git import git
 from gitprov.errors import GitprovError
 from gitprov.model.notes import merge_text, new_ulid, ulid_time_ms
@@ -148,6 +149,33 @@ def read_note(cwd: Path, commit: str, *, ref: str = NOTES_REF) -> str:
     if proc.returncode == 1:  # "no note found"; a bad commit name exits 128
         return ""
     raise _write_error(f"read the lineage note of {commit}", proc)
+
+
+def note_blobs(cwd: Path, *, ref: str = NOTES_REF) -> dict[str, str]:
+    """Every annotated commit -> its note blob, from one ``git notes list``."""
+    proc = git(["notes", f"--ref={ref}", "list"], cwd=cwd, check=False)
+    if proc.returncode != 0:
+        if resolve(cwd, ref) is None:
+            return {}
+        raise _write_error("list the lineage notes", proc)
+    pairs = (line.split() for line in proc.stdout.splitlines())
+    return {commit: blob for blob, commit in pairs}
+
+
+def read_notes(cwd: Path, commits: Iterable[str], *, ref: str = NOTES_REF) -> dict[str, str]:
+    """The note text of each of ``commits`` that has one, in two git processes in all."""
+    blobs = note_blobs(cwd, ref=ref)
+    wanted = {c: blobs[c] for c in commits if c in blobs}
+    if not wanted:
+        return {}
+    raw = gitlite.read_blobs(sorted(set(wanted.values())), cwd=str(cwd))
+    if raw is None:
+        raise NotesError(
+            f"git could not read the notes on {ref}",
+            "Run 'git fsck' to check the repository, then retry",
+        )
+    texts = {blob: data.decode("utf-8", errors="replace") for blob, data in raw.items()}
+    return {c: texts[b] for c, b in wanted.items()}
 
 
 def append(cwd: Path, commit: str, lines: Iterable[str]) -> str | None:

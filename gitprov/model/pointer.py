@@ -10,7 +10,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
@@ -91,7 +91,30 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
         doc = tomlkit.parse(text)
     except ParseError as exc:
         raise PointerError(f"{source}:{exc.line}: not valid TOML (column {exc.col})", fix) from None
-    values = doc.unwrap()
+    return _validated(doc.unwrap(), text, source), doc
+
+
+def parse_fields(text: str, *, source: str) -> Pointer:
+    """Parse pointer text with the standard library's tomllib (no document kept).
+
+    For readers that never write the pointer back, e.g. the post-commit hook, where
+    importing tomlkit would cost more than the hook's whole budget.
+    """
+    import tomllib  # noqa: PLC0415
+
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PointerError(
+            f"{source}: not valid TOML ({exc})",
+            f"Fix {source} by hand, or re-create it with 'gitprov track'",
+        ) from None
+    return _validated(values, text, source)
+
+
+def _validated(values: dict[str, Any], text: str, source: str) -> Pointer:
+    """The checked ``Pointer`` of parsed ``values``; errors name ``source`` and the line."""
+    fix = f"Fix {source} by hand, or re-create it with 'gitprov track'"
 
     def fail(key: str, problem: str) -> PointerError:
         return PointerError(f"{source}:{_line_of(text, key)}: '{key}' {problem}", fix)
@@ -121,7 +144,7 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
     if access not in ACCESS_LEVELS:
         raise fail("access", f"must be one of {', '.join(ACCESS_LEVELS)}, not {access!r}")
     _check_optional(values, fail)
-    pointer = Pointer(
+    return Pointer(
         kind,
         path,
         digest,
@@ -132,7 +155,6 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
         produced_by=values.get("produced_by"),
         card=values.get("card"),
     )
-    return pointer, doc
 
 
 def _check_optional(values: dict[str, object], fail: Callable[[str, str], PointerError]) -> None:

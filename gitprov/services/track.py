@@ -130,6 +130,7 @@ def track(
     kind: pointers.Kind | None = None,
     access: pointers.Access | None = None,
     jobs: int | None = None,
+    produced_by: str | None = None,
 ) -> TrackReport:
     """Snapshot each path into the cache, write its pointer, ignore it, stage the pointer.
 
@@ -154,7 +155,9 @@ def track(
         ws.cache.clean_temp()
         with ws.stats() as stats:
             planned = [
-                _plan(ws, stats, path, rel, kind=kind, access=access, jobs=jobs)
+                _plan(
+                    ws, stats, path, rel, kind=kind, access=access, jobs=jobs, produced_by=produced_by
+                )
                 for path, rel in targets.items()
             ]
         ws.cache.flush()  # every object durable before a pointer names it
@@ -179,6 +182,7 @@ def _plan(
     kind: pointers.Kind | None,
     access: pointers.Access | None,
     jobs: int | None,
+    produced_by: str | None = None,
 ) -> _Planned:
     pointer_path = path.with_name(pointers.pointer_name(path.name))
     previous = workspace.load(pointer_path, ws) if pointer_path.exists() else None
@@ -198,7 +202,9 @@ def _plan(
         files=snap.files,
         type="dir" if is_dir else "file",
         access=access or (old.access if old else "internal"),
-        produced_by=old.produced_by if old and old.digest == snap.digest else None,
+        # A new digest was not produced by the old run; 'gitprov run' names its own.
+        produced_by=produced_by
+        or (old.produced_by if old and old.digest == snap.digest else None),
         card=old.card if old else None,
     )
     outcome: Literal["added", "updated", "unchanged"] = "added"

@@ -1,0 +1,72 @@
+"""gitprov's work in the commit hooks: pre-commit, post-commit and post-rewrite.
+
+These run on every commit, so this module imports nothing heavy at the top and each
+hook loads only what it uses (``hookrun`` times them with ``GITPROV_TRACE``). Output goes
+to standard error, one line per problem; a post-* hook can no longer stop the commit, so
+a failure says how to add the missing record afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from gitprov.errors import ExitCode, GitprovError
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"gitprov: {message}\n")
+
+
+def pre_commit(args: Sequence[str], stdin: bytes) -> int:
+    """Let the commit through and remember its tree, so post-commit records 'passed'.
+
+    The release checklist (a later capability) will decide here; until then a commit
+    that ran this hook is recorded as having passed it, one made with --no-verify as
+    'skipped'.
+    """
+    from gitprov.services import checklist_marker  # noqa: PLC0415 - hooks import on demand
+
+    checklist_marker.mark_passed()
+    return 0
+
+
+def post_commit(args: Sequence[str], stdin: bytes) -> int:
+    """Append the new commit's lineage record; never fails the (already made) commit."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from gitprov.services import commit_lineage  # noqa: PLC0415
+
+    return _guarded(
+        "record lineage for the commit", lambda: commit_lineage.post_commit(cwd=Path.cwd())
+    )
+
+
+def post_rewrite(args: Sequence[str], stdin: bytes) -> int:
+    """Give every amended or rebased commit its own lineage record."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from gitprov.services import commit_lineage  # noqa: PLC0415
+
+    pairs = commit_lineage.parse_rewrite_stdin(stdin.decode("ascii", errors="replace"))
+    return _guarded(
+        "record lineage for the rewritten commits",
+        lambda: commit_lineage.post_rewrite(cwd=Path.cwd(), pairs=pairs),
+    )
+
+
+def _guarded(what: str, work: Callable[[], object]) -> int:
+    """Run a post-* hook's work: a failure is one line with the way to repair it."""
+    try:
+        work()
+    except GitprovError as exc:
+        _say(f"could not {what}: {exc}")
+        _say("the commit is made; run 'gitprov notes rebuild' to add the missing record")
+        return int(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - a bug must not print a traceback into git's output
+        _say(
+            f"internal error ({type(exc).__name__}: {str(exc)[:200]}) while trying to {what}: "
+            "this is a bug in gitprov, please report it; 'gitprov notes rebuild' adds the record"
+        )
+        return int(ExitCode.BUG)
+    return 0
