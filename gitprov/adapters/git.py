@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitprov.errors import GitCommandError, GitprovError, NotARepositoryError
+from gitprov.errors import GitCommandError, GitprovError, NotARepositoryError, UsageError
 
 # --path-format=absolute arrived in git 2.31; --fixed-value in 2.30.
 MINIMUM_GIT = (2, 31)
@@ -334,3 +334,43 @@ def commit_paths(cwd: Path, paths: list[str], message: str, trailers: list[str])
             "Its files are staged: fix what the message says, then 'git commit'",
         )
     return git(["rev-parse", "HEAD"], cwd=cwd).stdout.strip()
+
+
+def rev_list(cwd: Path, rev_args: list[str]) -> list[str]:
+    """``git rev-list ARGS``: commits, newest first; a bad revision is a usage error."""
+    proc = git(["rev-list", *rev_args, "--"], cwd=cwd, check=False)
+    if proc.returncode != 0:
+        detail = proc.stderr.strip().splitlines()
+        raise UsageError(
+            f"{' '.join(rev_args)} is not a revision range git knows"
+            + (f" ({detail[0]})" if detail else ""),
+            "Name commits or a range like main..HEAD (see 'git log --oneline')",
+        )
+    return proc.stdout.split()
+
+
+def patch_ids(cwd: Path, commits: list[str]) -> dict[str, str]:
+    """Commit -> ``git patch-id --stable`` (same change, same id; merges have none)."""
+    if not commits:
+        return {}
+    log = subprocess.run(
+        ["git", "log", "--no-walk=unsorted", "--stdin", "-p", "--no-color", "--format=commit %H"],
+        cwd=cwd,
+        input="".join(f"{c}\n" for c in commits).encode(),
+        capture_output=True,
+        check=False,
+    )
+    if log.returncode != 0:
+        raise GitCommandError(
+            "'git log -p' failed: " + log.stderr.decode(errors="replace").strip()[:200],
+            "Check that the commits exist ('git cat-file -t COMMIT'), then retry",
+        )
+    proc = subprocess.run(
+        ["git", "patch-id", "--stable"], cwd=cwd, input=log.stdout, capture_output=True, check=False
+    )
+    ids: dict[str, str] = {}
+    for line in proc.stdout.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            ids[parts[1]] = parts[0]
+    return ids

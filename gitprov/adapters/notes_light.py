@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from gitprov.adapters import gitlite
 from gitprov.errors import GitprovError
@@ -64,14 +65,26 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
 
-def append(commit: str, lines: list[str], *, cwd: str | None = None) -> str | None:
-    """Add ``lines`` to ``commit``'s note; return the new notes commit (None: no change)."""
+def append(
+    commit: str,
+    lines: list[str],
+    *,
+    cwd: str | None = None,
+    unless: Callable[[str], bool] | None = None,
+) -> str | None:
+    """Add ``lines`` to ``commit``'s note; return the new notes commit (None: no change).
+
+    ``unless(existing_note_text)`` true: write nothing (checked against the same note
+    state the write would be conditional on, so it is race-free).
+    """
     for _ in range(_ATTEMPTS):
         code, out = gitlite.run(["rev-parse", "-q", "--verify", f"{NOTES_REF}^{{commit}}"], cwd=cwd)
         if code not in (0, 1):
             raise _fail("read refs/notes/gitprov")
         old = out.decode().strip() or None if code == 0 else None
         existing = _existing(cwd, old, commit)
+        if unless is not None and unless(existing):
+            return old
         text = merge_text(existing, lines)
         if text == existing:
             return old

@@ -112,12 +112,24 @@ def verify(
     all_objects: Annotated[
         bool, typer.Option("--all", help="Also re-hash every object in the cache.")
     ] = False,
+    rev_range: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            help="Instead: check that every commit in this range (e.g. main..HEAD) has a "
+            "lineage record (for CI, where hooks may have been skipped).",
+        ),
+    ] = None,
     json_output: JsonOutput = False,
 ) -> None:
     """Re-hash cache objects and work-tree artifacts against their pointers.
 
-    Exits 1 when anything is corrupt, missing or different.
+    Exits 1 when anything is corrupt, missing or different. With --range, checks lineage
+    records instead and exits 1 when a commit has none.
     """
+    if rev_range is not None:
+        _verify_range(rev_range, json_output=json_output)
+        return
     from gitprov.services import verify as verify_service
 
     report = verify_service.verify(cwd=Path.cwd(), paths=paths or [], all_objects=all_objects)
@@ -133,6 +145,25 @@ def verify(
             else f"{len(report.problems)} problem(s) in {summary}"
         )
     if not report.ok:
+        raise typer.Exit(int(ExitCode.FAILED))
+
+
+def _verify_range(rev_range: str, *, json_output: bool) -> None:
+    from gitprov.services import commit_lineage
+
+    total, missing = commit_lineage.check_range(cwd=Path.cwd(), rev_args=[rev_range])
+    if json_output:
+        print_json({"ok": not missing, "commits": total, "missing": missing})
+    else:
+        for commit in missing:
+            typer.echo(f"FAIL  {commit[:12]}: no lineage record")
+        typer.echo(
+            f"{total} commit(s) in {rev_range}: all have lineage records"
+            if not missing
+            else f"{len(missing)} of {total} commit(s) have no lineage record: run 'gitprov "
+            f"notes rebuild {rev_range}' (or 'notes reattach' after a squash/rebase merge)"
+        )
+    if missing:
         raise typer.Exit(int(ExitCode.FAILED))
 
 

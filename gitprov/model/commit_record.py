@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 COMMIT_TYPE = "commit"
 TOMBSTONE_TYPE = "tombstone"
-Checklist = Literal["passed", "skipped"]
+Checklist = Literal["passed", "skipped", "unknown"]  # unknown: rebuilt after the fact
 Change = Literal["added", "modified", "deleted"]
 Source = Literal["post-commit", "post-rewrite", "rebuild", "reattach"]
 DECISION_TRAILER = "Decision"

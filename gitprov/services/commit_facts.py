@@ -66,8 +66,8 @@ def _run_id(path: str) -> str | None:
     return None
 
 
-def read(rev: str) -> CommitFacts:
-    """The facts of commit ``rev``, from git run in the current directory (the work tree)."""
+def read(rev: str, *, cwd: str | None = None) -> CommitFacts:
+    """The facts of commit ``rev``, from git run in ``cwd`` (default: the current directory)."""
     out = gitlite.output(
         [
             "diff-tree",
@@ -82,7 +82,8 @@ def read(rev: str) -> CommitFacts:
             "--format=%H%x00%T%x00%B%x00",
             rev,
             "--",
-        ]
+        ],
+        cwd=cwd,
     )
     if out is None:
         raise GitCommandError(
@@ -95,7 +96,7 @@ def read(rev: str) -> CommitFacts:
     run_entries = [e for e in entries if e.status == "A" and _run_id(e.path)]
     wanted = [e.old if e.status == "D" else e.new for e in pointer_entries]
     wanted += [e.new for e in run_entries]
-    blobs = gitlite.read_blobs(sorted(set(wanted)))
+    blobs = gitlite.read_blobs(sorted(set(wanted)), cwd=cwd)
     if blobs is None:
         raise GitCommandError(
             f"git could not read the pointers of commit {commit[:12]}",

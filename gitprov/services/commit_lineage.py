@@ -86,8 +86,18 @@ def _read_head_file(git_dir: str, name: str) -> str | None:
 
 
 def _append(cwd: Path, commit: str, fields: dict[str, object]) -> Recorded:
+    """Append a record for ``commit`` unless its note already has one of its own.
+
+    The check matters when git re-creates an identical commit (same tree, parent, message
+    and second: an amend without changes, a cherry-pick onto the same parent): the hooks
+    run again for a commit that is already recorded.
+    """
     line = make_record(commit_record.COMMIT_TYPE, fields)
-    notes_light.append(commit, [line], cwd=str(cwd))
+
+    def recorded(text: str) -> bool:
+        return commit_record.current(parse_lines(text), commit) is not None
+
+    notes_light.append(commit, [line], cwd=str(cwd), unless=recorded)
     return Recorded(commit, parse_lines(line)[0])
 
 
@@ -141,3 +151,117 @@ def missing(*, cwd: Path, commits: Sequence[str]) -> list[str]:
 
     notes = git_notes.read_notes(cwd, commits)
     return [c for c in commits if commit_record.current(parse_lines(notes.get(c, "")), c) is None]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    recorded: list[str]  # commits that got a record
+    already: int  # commits that had one
+
+
+def rebuild(*, cwd: Path, rev_args: Sequence[str] = ("HEAD",)) -> RebuildReport:
+    """Write a ``rebuild`` record for every commit in ``rev_args`` that has none.
+
+    What the tree says (artifacts changed, runs added, decisions in trailers) is recorded;
+    whether a checklist ran then cannot be known, so it is ``unknown``. Post-hoc facts
+    (evaluations, approvals) exist only in notes and cannot be rebuilt.
+    """
+    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
+
+    commits = git.rev_list(cwd, list(rev_args))
+    todo = missing(cwd=cwd, commits=commits)
+    for commit in reversed(todo):  # oldest first, like the hooks would have
+        facts = read(commit, cwd=str(cwd))
+        _append(cwd, commit, _fields(facts, checklist="unknown", source="rebuild"))
+    return RebuildReport(todo, len(commits) - len(todo))
+
+
+_RUN_LINE = "Gitprov-Run:"
+
+
+def _runs_named(message: str) -> set[str]:
+    """Run ids in ``Gitprov-Run:`` lines anywhere in a message: a squash merge joins the
+    messages of the commits it replaces, so their trailers end up in its body."""
+    return {
+        line.split(":", 1)[1].strip()
+        for line in message.splitlines()
+        if line.strip().startswith(_RUN_LINE) and line.split(":", 1)[1].strip()
+    }
+
+
+@dataclass(frozen=True)
+class Reattached:
+    commit: str
+    origins: tuple[str, ...]
+    how: str  # "patch-id" | "runs" | "patch-id+runs"
+
+
+@dataclass(frozen=True)
+class ReattachReport:
+    reattached: list[Reattached]
+    unmatched: list[str]  # commits in the range still without a record
+
+
+def reattach(*, cwd: Path, rev_args: Sequence[str]) -> ReattachReport:
+    """Carry the notes of replaced commits over to the commits in ``rev_args`` that replaced
+    them (a rebase merge: same patch-id; a squash merge: the runs they record).
+
+    Every line of each original's note is copied (evaluations and approvals included), and
+    the new commit gets its own ``reattach`` record naming its origins. The checklist
+    state is ``passed`` only if every origin passed it.
+    """
+    from gitprov.adapters import git, git_notes  # noqa: PLC0415 - kept off the post-commit path
+
+    targets = git.rev_list(cwd, list(rev_args))
+    need = missing(cwd=cwd, commits=targets)
+    if not need:
+        return ReattachReport([], [])
+    in_range = set(targets)
+    annotated = git_notes.note_blobs(cwd)
+    # Notes may name commits this clone never had (or has pruned): skip those.
+    check = git.git(["cat-file", "--batch-check"], cwd=cwd, stdin="\n".join(annotated) + "\n")
+    existing = {
+        parts[0]
+        for parts in (line.split() for line in check.stdout.splitlines())
+        if len(parts) == 3 and parts[1] == "commit"
+    }
+    candidates = [c for c in annotated if c not in in_range and c in existing]
+    texts = git_notes.read_notes(cwd, candidates)
+    ids = git.patch_ids(cwd, [*candidates, *need])
+    by_patch = {ids[c]: c for c in candidates if c in ids}
+    records = {c: commit_record.current(parse_lines(texts.get(c, "")), c) for c in candidates}
+    done: list[Reattached] = []
+    unmatched: list[str] = []
+    for commit in reversed(need):
+        facts = read(commit, cwd=str(cwd))
+        origins: dict[str, str] = {}
+        if commit in ids and ids[commit] in by_patch:
+            origins[by_patch[ids[commit]]] = "patch-id"
+        runs = _runs_named(facts.message) | set(facts.runs)
+        for cand, rec in records.items():
+            if rec and runs & set(rec.get("runs") or []):
+                origins[cand] = "patch-id+runs" if cand in origins else "runs"
+        if not origins:
+            unmatched.append(commit)
+            continue
+        passed = all((records.get(o) or {}).get("checklist") == "passed" for o in origins)
+        fields = _fields(
+            facts,
+            checklist="passed" if passed else "skipped",
+            source="reattach",
+            origin={"reattached_from": " ".join(sorted(origins))},
+        )
+        copied = [line for o in origins for line in texts.get(o, "").split("\n") if line]
+        line = make_record(commit_record.COMMIT_TYPE, fields)
+        notes_light.append(commit, [*copied, line], cwd=str(cwd))
+        how = "+".join(sorted(set(origins.values())))
+        done.append(Reattached(commit, tuple(sorted(origins)), how))
+    return ReattachReport(done, unmatched)
+
+
+def check_range(*, cwd: Path, rev_args: Sequence[str]) -> tuple[int, list[str]]:
+    """(commits in the range, those without a lineage record), for ``verify --range``."""
+    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
+
+    commits = git.rev_list(cwd, list(rev_args))
+    return len(commits), missing(cwd=cwd, commits=commits)
