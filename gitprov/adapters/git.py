@@ -374,3 +374,9 @@ def patch_ids(cwd: Path, commits: list[str]) -> dict[str, str]:
         if len(parts) == 2:
             ids[parts[1]] = parts[0]
     return ids
+
+
+def show_file(cwd: Path, rev: str, path: str) -> str | None:
+    """The text of ``path`` at ``rev`` (None when it does not exist there)."""
+    proc = git(["show", f"{rev}:{path}"], cwd=cwd, check=False)
+    return proc.stdout if proc.returncode == 0 else None

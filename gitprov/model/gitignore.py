@@ -112,3 +112,16 @@ def without_rules(text: str, rules: Iterable[str]) -> str:
         if not (span[0] < index < span[1] and _bare(line) in drop)
     ]
     return "\n".join(kept) + ("\n" if text.endswith("\n") else "")
+
+
+def outside_block(text: str) -> str:
+    """``text`` without the gitprov block: the part of .gitignore that is the user's.
+
+    >>> outside_block(f"a\\n{BEGIN}\\n/x\\n{END}\\nb\\n")
+    'a\\nb\\n'
+    """
+    lines = _lines(text)
+    span = _block_span(lines)
+    if span is not None:
+        lines = lines[: span[0]] + lines[span[1] + 1 :]
+    return "".join(f"{line}\n" for line in lines)

@@ -29,8 +29,8 @@ from gitprov.adapters import git, process
 from gitprov.adapters.fs import atomic_write
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import digest as digests
+from gitprov.model import gitignore, runrecord
 from gitprov.model import pointer as pointers
-from gitprov.model import runrecord
 from gitprov.model.notes import format_at, new_ulid
 from gitprov.model.runrecord import ArtifactRef, RunRecord
 from gitprov.services import project_files, track, workspace
@@ -68,7 +68,20 @@ def _check_clean(ws: Workspace, exempt: Sequence[str]) -> list[str]:
         plain = path.removesuffix(pointers.SUFFIX)
         return any(plain == p or plain.startswith(p + "/") for p in prefixes)
 
-    return [p for p in git.changed_paths(ws.top) if not own(p)]
+    changed = [p for p in git.changed_paths(ws.top) if not own(p)]
+    ignore_file = str(project_files.GITIGNORE_PATH)
+    if ignore_file in changed and _only_gitprov_rules_changed(ws):
+        changed.remove(ignore_file)
+    return changed
+
+
+def _only_gitprov_rules_changed(ws: Workspace) -> bool:
+    """Whether .gitignore differs from HEAD only inside gitprov's block (rules that
+    tracking adds, e.g. for an input a failed run tracked): not a code change."""
+    path = ws.top / project_files.GITIGNORE_PATH
+    before = git.show_file(ws.top, "HEAD", str(project_files.GITIGNORE_PATH)) or ""
+    now = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return gitignore.outside_block(before) == gitignore.outside_block(now)
 
 
 def _diff_digest(ws: Workspace, head: str | None, dirty: Sequence[str]) -> str:

@@ -1,0 +1,244 @@
+"""``gitprov run``: a real command in a real repository, committed with its lineage.
+
+The runs use this test's own Python as the command, so they exercise the real process
+handling: output streaming through, exit codes passed on, nothing recorded on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gitprov.errors import UsageError
+from gitprov.model import runrecord
+from gitprov.model.notes import parse_lines
+from gitprov.services import runs
+from tests.conftest import Result, gen, git, run_gitprov
+
+TRAIN = """\
+import json, pathlib, sys
+data = "".join(p.read_text() for p in sorted(pathlib.Path("data").glob("*.csv")))
+pathlib.Path("model.pt").write_text("weights of " + data)
+pathlib.Path("metrics.json").write_text(json.dumps({"acc": 0.91, "n": len(data)}))
+print("trained on", len(data), "bytes")
+sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+"""
+
+
+@pytest.fixture
+def project(committed_repo: Path, gitprov: Callable[..., Result]) -> Path:
+    assert gitprov("init").exit_code == 0
+    gen(committed_repo, {"train.py": TRAIN, "data/a.csv": "1,2\n"})
+    (committed_repo / ".gitignore").write_text(
+        (committed_repo / ".gitignore").read_text() + "metrics.json\n"
+    )
+    git(committed_repo, "add", ".gitignore", ".gitprov", "train.py")
+    git(committed_repo, "commit", "-q", "-m", "project")
+    return committed_repo
+
+
+def train(repo: Path, *extra: str, code: int = 0) -> Result:
+    return run_gitprov(
+        repo,
+        "run",
+        "-i",
+        "data",
+        "-o",
+        "model.pt",
+        "-p",
+        "lr=1e-3",
+        "--seed",
+        "7",
+        "--metrics",
+        "metrics.json",
+        *extra,
+        "--",
+        sys.executable,
+        "train.py",
+        str(code),
+    )
+
+
+def test_a_run_commits_its_record_outputs_and_environment(project: Path) -> None:
+    before = git(project, "rev-parse", "HEAD").strip()
+    result = train(project, "-m", "train v1")
+    assert result.exit_code == 0, result.stderr
+    assert "trained on 4 bytes" in result.stdout  # the command's output streams through
+    message = git(project, "log", "-1", "--format=%B")
+    assert message.startswith("train v1")
+    (run_id,) = [line.split(": ")[1] for line in message.splitlines() if "Gitprov-Run" in line]
+    record = runrecord.loads((project / runrecord.record_path(run_id)).read_bytes(), source="t")
+    assert record.head == before
+    assert (record.dirty, record.diff_digest) == (False, None)
+    assert record.params == {"lr": "1e-3"}
+    assert record.seeds == ("7",)
+    assert record.metrics == {"metrics.json": {"acc": 0.91, "n": 4}}
+    assert record.argv == (sys.executable, "train.py", "0")
+    assert record.user == "Test User <test@example.com>"
+    (inp,) = record.inputs
+    (out,) = record.outputs
+    assert (inp.path, inp.kind) == ("data", "dataset")
+    assert (out.path, out.kind) == ("model.pt", "checkpoint")
+    assert f'produced_by = "run:{run_id}"' in (project / "model.pt.gitprov").read_text()
+    committed = set(git(project, "show", "--name-only", "--format=", "HEAD").split())
+    assert {runrecord.record_path(run_id), "data.gitprov", "model.pt.gitprov"} <= committed
+    assert record.env is not None
+    assert f".gitprov/envs/{record.env.removeprefix('sha256:')}.json" in committed
+    # The post-commit hook recorded the run in the commit's lineage note.
+    note = git(project, "notes", "--ref=refs/notes/gitprov", "show", "HEAD")
+    (commit_record,) = [r for r in parse_lines(note) if r["type"] == "commit"]
+    assert commit_record["runs"] == [run_id]
+    assert commit_record["env"] == record.env
+    assert git(project, "status", "--porcelain").strip() == ""
+
+
+def test_a_failed_command_records_nothing_and_passes_its_exit_code(project: Path) -> None:
+    before = git(project, "rev-parse", "HEAD").strip()
+    result = train(project, code=3)
+    assert result.exit_code == 3
+    assert "the command failed (exit 3): nothing was recorded" in result.stderr
+    assert git(project, "rev-parse", "HEAD").strip() == before
+    assert not (project / "model.pt.gitprov").exists()
+    assert not (project / runrecord.RUNS_DIR).exists()
+
+
+def test_a_dirty_work_tree_is_refused_unless_allowed_then_its_diff_is_recorded(
+    project: Path,
+) -> None:
+    (project / "train.py").write_text(TRAIN + "# tweak\n")
+    refused = train(project)
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1
+    assert "uncommitted changes (train.py)" in refused.stderr
+    assert "--allow-dirty" in refused.stderr
+
+    allowed = train(project, "--allow-dirty")
+    assert allowed.exit_code == 0, allowed.stderr
+    (path,) = (project / runrecord.RUNS_DIR).glob("*.json")
+    record = runrecord.loads(path.read_bytes(), source="t")
+    assert record.dirty
+    assert record.diff_digest is not None
+    # The run commits only its own files: the code change stays uncommitted.
+    assert git(project, "status", "--porcelain").strip() == "M train.py"
+
+
+def test_no_commit_leaves_everything_staged(project: Path) -> None:
+    before = git(project, "rev-parse", "HEAD").strip()
+    result = train(project, "--no-commit")
+    assert result.exit_code == 0, result.stderr
+    assert git(project, "rev-parse", "HEAD").strip() == before
+    staged = git(project, "diff", "--cached", "--name-only").split()
+    assert "model.pt.gitprov" in staged
+    assert any(p.startswith(runrecord.RUNS_DIR) for p in staged)
+
+
+def test_json_output_and_chained_runs(project: Path) -> None:
+    out = train(project, "--json").stdout
+    # The command's own output comes first, then gitprov's JSON.
+    first = json.loads(out[out.index("\n{") + 1 :])
+    assert first["commit"] == git(project, "rev-parse", "HEAD").strip()
+    # A second generation: fine-tune from the first checkpoint.
+    gen(
+        project,
+        {
+            "tune.py": "import pathlib\npathlib.Path('tuned.pt').write_text("
+            "pathlib.Path('model.pt').read_text() + ' tuned')\n"
+        },
+    )
+    git(project, "add", "tune.py")
+    git(project, "commit", "-q", "-m", "tune script")
+    result = run_gitprov(
+        project,
+        "run",
+        "-i",
+        "model.pt",
+        "-o",
+        "tuned.pt",
+        "--json",
+        "--",
+        sys.executable,
+        "tune.py",
+    )
+    assert result.exit_code == 0, result.stderr
+    second = json.loads(result.stdout)
+    (inp,) = second["run"]["inputs"]
+    assert inp["digest"] == first["run"]["outputs"][0]["digest"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "model.pt", "--", "no-such-command-xyz"], "command not found: no-such-command-xyz"),
+        (["-i", "data", "-o", "data", "--", "true"], "data is both an input and an output"),
+        (["-p", "novalue", "--", "true"], "--param 'novalue' is not KEY=VALUE"),
+        (["-o", "../outside", "--", "true"], "is outside the repository"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_2(project: Path, args: list[str], message: str) -> None:
+    result = run_gitprov(project, "run", *args)
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_missing_output_or_bad_metrics_file_records_nothing(project: Path) -> None:
+    before = git(project, "rev-parse", "HEAD").strip()
+    missing = run_gitprov(
+        project, "run", "-i", "data", "-o", "nothing.pt", "--", sys.executable, "-c", "0"
+    )
+    assert missing.exit_code == 1
+    assert "did not write the output nothing.pt" in missing.stderr
+    bad = run_gitprov(
+        project,
+        "run",
+        "-i",
+        "data",
+        "--metrics",
+        "m.json",
+        "--",
+        sys.executable,
+        "-c",
+        "open('m.json','w').write('{nope')",
+    )
+    assert bad.exit_code == 1
+    assert "m.json is not valid JSON" in bad.stderr
+    assert git(project, "rev-parse", "HEAD").strip() == before
+
+
+def test_parse_params_keeps_values_as_text() -> None:
+    assert runs.parse_params(["lr=1e-3", "name=a=b", "empty="]) == {
+        "lr": "1e-3",
+        "name": "a=b",
+        "empty": "",
+    }
+    with pytest.raises(UsageError, match="given twice"):
+        runs.parse_params(["a=1", "a=2"])
+
+
+def test_run_records_round_trip_and_reject_damage() -> None:
+    record = runrecord.RunRecord(
+        id="01JD3Q0000000000000000000A",
+        argv=("python", "x.py"),
+        cwd=".",
+        started_at="a",
+        ended_at="b",
+        exit_code=0,
+        head=None,
+        dirty=False,
+        diff_digest=None,
+        params={"k": "v"},
+        seeds=("1",),
+    )
+    data = runrecord.dumps(record)
+    assert runrecord.loads(data, source="r") == record
+    assert runrecord.dumps(runrecord.loads(data, source="r")) == data
+    damaged = json.loads(data)
+    damaged["seeds"] = [1]
+    with pytest.raises(runrecord.RecordFormatError, match="must be strings"):
+        runrecord.loads(json.dumps(damaged), source="r.json")
+    with pytest.raises(runrecord.RecordFormatError, match="schema 9"):
+        runrecord.loads(json.dumps({**json.loads(data), "schema": 9}), source="r.json")
