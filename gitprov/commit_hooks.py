@@ -49,6 +49,11 @@ def post_rewrite(args: Sequence[str], stdin: bytes) -> int:
     from gitprov.services import commit_lineage  # noqa: PLC0415
 
     pairs = commit_lineage.parse_rewrite_stdin(stdin.decode("ascii", errors="replace"))
+    if not pairs:  # run by a hook manager that does not pass git's stdin on
+        return _guarded(
+            "record lineage for the rewritten commits",
+            lambda: commit_lineage.record_rewritten_without_pairs(cwd=Path.cwd()),
+        )
     return _guarded(
         "record lineage for the rewritten commits",
         lambda: commit_lineage.post_rewrite(cwd=Path.cwd(), pairs=pairs),

@@ -35,6 +35,7 @@ SOURCE = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "gitprov", "h
 HOOK_IDS = {
     "gitprov-pre-commit": "gitprov (pre-commit)",
     "gitprov-post-commit": "gitprov (post-commit)",
+    "gitprov-post-rewrite": "gitprov (post-rewrite)",
     "gitprov-pre-push": "gitprov (pre-push)",
 }
 
@@ -188,7 +189,7 @@ def test_try_repo_runs_the_hook_id_at_its_stage(
 def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
     hook_repo: HookRepo, consumer: Path, bare_remote: Path, trace: Path
 ) -> None:
-    """With the three ids in .pre-commit-config.yaml and ``pre-commit install`` (the command
+    """With the four ids in .pre-commit-config.yaml and ``pre-commit install`` (the command
     docs/hooks.md gives), ``git commit`` runs gitprov's pre-commit and post-commit hooks and
     ``git push`` its pre-push hook, each exactly once, and none of them blocks. The pre-push
     hook gets no stdin from the framework, yet uploads the pushed commit's artifact."""
@@ -210,6 +211,8 @@ def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
         "--hook-type",
         "post-commit",
         "--hook-type",
+        "post-rewrite",
+        "--hook-type",
         "pre-push",
     )
     assert install.returncode == 0, install.output
@@ -227,6 +230,12 @@ def test_hooks_installed_by_pre_commit_run_on_real_commit_and_push(
     assert commit.returncode == 0, commit.output
     assert passed(commit.output, "gitprov-pre-commit"), commit.output
     assert passed(commit.output, "gitprov-post-commit"), commit.output
+    # The post-commit hook wrote the commit's lineage record, checklist passed.
+    note = git(consumer, "notes", "--ref=refs/notes/gitprov", "show", "HEAD")
+    head = git(consumer, "rev-parse", "HEAD").strip()
+    (record,) = [r for r in map(json.loads, note.splitlines()) if r.get("commit") == head]
+    assert record["checklist"] == "passed"
+    assert [a["path"] for a in record["artifacts"]] == ["models/m.pt"]
 
     push = run(consumer, "git", "push", "origin", "main")
     assert push.returncode == 0, push.output

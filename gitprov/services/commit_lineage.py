@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gitprov.adapters import gitlite, notes_light
+from gitprov.errors import GitprovError
 from gitprov.model import commit_record
 from gitprov.model.commit_record import Checklist, Source
 from gitprov.model.notes import make_record, parse_lines
@@ -265,3 +266,21 @@ def check_range(*, cwd: Path, rev_args: Sequence[str]) -> tuple[int, list[str]]:
 
     commits = git.rev_list(cwd, list(rev_args))
     return len(commits), missing(cwd=cwd, commits=commits)
+
+
+def record_rewritten_without_pairs(*, cwd: Path) -> list[Recorded]:
+    """post-rewrite without git's old/new list (the pre-commit framework does not pass it
+    on): record every commit in ``ORIG_HEAD..HEAD`` that has no record, as ``skipped``."""
+    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
+
+    try:
+        commits = git.rev_list(cwd, ["ORIG_HEAD..HEAD"])
+    except GitprovError:
+        return []  # no ORIG_HEAD: nothing to go on; 'verify --range' will say so
+    done: list[Recorded] = []
+    for commit in reversed(missing(cwd=cwd, commits=commits)):
+        facts = read(commit, cwd=str(cwd))
+        done.append(
+            _append(cwd, commit, _fields(facts, checklist="skipped", source="post-rewrite"))
+        )
+    return done
