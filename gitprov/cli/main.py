@@ -7,7 +7,13 @@ from typing import Annotated
 import typer
 
 from gitprov import __version__
-from gitprov.cli import artifacts_cmds, doctor_cmd, setup_cmds, sync_cmds
+from gitprov.cli import (
+    artifacts_cmds,
+    doctor_cmd,
+    lineage_cmds,
+    setup_cmds,
+    sync_cmds,
+)
 
 app = typer.Typer(
     name="gitprov",
@@ -52,6 +58,7 @@ app.command("checkout")(artifacts_cmds.checkout)
 app.command("verify")(artifacts_cmds.verify)
 app.command("untrack")(artifacts_cmds.untrack)
 app.command("gc")(artifacts_cmds.gc)
+app.command("log")(lineage_cmds.log)
 app.add_typer(sync_cmds.remote_app, name="remote")
 app.command("push")(sync_cmds.push)
 app.command("fetch")(sync_cmds.fetch)
