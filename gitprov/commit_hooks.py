@@ -8,6 +8,7 @@ a failure says how to add the missing record afterwards.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -33,35 +34,34 @@ def pre_commit(args: Sequence[str], stdin: bytes) -> int:
 
 def post_commit(args: Sequence[str], stdin: bytes) -> int:
     """Append the new commit's lineage record; never fails the (already made) commit."""
-    from pathlib import Path  # noqa: PLC0415
 
-    from gitprov.services import commit_lineage  # noqa: PLC0415
+    def work() -> object:
+        from gitprov.services import commit_lineage  # noqa: PLC0415 - hooks import on demand
 
-    return _guarded(
-        "record lineage for the commit", lambda: commit_lineage.post_commit(cwd=Path.cwd())
-    )
+        return commit_lineage.post_commit(cwd=os.getcwd())
+
+    return _guarded("record lineage for the commit", work)
 
 
 def post_rewrite(args: Sequence[str], stdin: bytes) -> int:
     """Give every amended or rebased commit its own lineage record."""
-    from pathlib import Path  # noqa: PLC0415
 
-    from gitprov.services import commit_lineage  # noqa: PLC0415
+    def work() -> object:
+        from pathlib import Path  # noqa: PLC0415
 
-    pairs = commit_lineage.parse_rewrite_stdin(stdin.decode("ascii", errors="replace"))
-    if not pairs:  # run by a hook manager that does not pass git's stdin on
-        return _guarded(
-            "record lineage for the rewritten commits",
-            lambda: commit_lineage.record_rewritten_without_pairs(cwd=Path.cwd()),
-        )
-    return _guarded(
-        "record lineage for the rewritten commits",
-        lambda: commit_lineage.post_rewrite(cwd=Path.cwd(), pairs=pairs),
-    )
+        from gitprov.services import commit_lineage, lineage_repair  # noqa: PLC0415
+
+        pairs = commit_lineage.parse_rewrite_stdin(stdin.decode("ascii", errors="replace"))
+        if not pairs:  # run by a hook manager that does not pass git's stdin on
+            return lineage_repair.record_rewritten_without_pairs(cwd=Path.cwd())
+        return lineage_repair.post_rewrite(cwd=Path.cwd(), pairs=pairs)
+
+    return _guarded("record lineage for the rewritten commits", work)
 
 
 def _guarded(what: str, work: Callable[[], object]) -> int:
-    """Run a post-* hook's work: a failure is one line with the way to repair it."""
+    """Run a post-* hook's work (its imports included, so that even a broken install is
+    one line, not a traceback in git's output): a failure says how to repair it."""
     try:
         work()
     except GitprovError as exc:

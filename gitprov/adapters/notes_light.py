@@ -1,20 +1,21 @@
-"""Append a record to a commit's lineage note in four git processes, for the commit hooks.
+"""Append a record to a commit's lineage note in two git processes, for the commit hooks.
 
 ``git_notes.append`` does the same with ``git notes add`` on a temporary ref (six git
 processes and the ``subprocess`` import), which is fine for commands but too slow for a
 hook that runs on every commit. Here:
 
-1. ``git rev-parse`` reads the notes ref (the value the final update is conditional on);
-2. ``git notes list`` / ``git cat-file`` read the commit's existing note *from that value*
-   (one process when there is none);
-3. ``git fast-import`` writes one notes commit on top of it with the merged note (it
-   handles the notes tree's fan-out) onto a temporary ref and prints the new commit;
-4. ``git update-ref --stdin`` moves ``refs/notes/gitprov`` from the value read in step 1
-   to the new commit and deletes the temporary ref, in one transaction.
+1. one ``git cat-file --batch`` reads the notes ref and the commit's existing note (at
+   each fan-out depth git may have used: ``<hex>``, ``ab/<rest>``, ``ab/cd/<rest>``...);
+2. one ``git fast-import`` writes a notes commit whose parent is the value read in step 1,
+   with the merged note (fast-import handles the notes tree's fan-out), and moves
+   ``refs/notes/gitprov`` to it. fast-import refuses to move a ref to a commit that does
+   not contain the ref's current value, checked under the ref's lock: that is the
+   compare-and-swap. If another writer moved the notes meanwhile, the update is refused
+   and the whole append is redone from the new value, so neither writer's lines are lost.
 
-If another writer moved the notes meanwhile, step 4 fails and the whole append is redone
-from the new value, so neither writer's lines are lost (the same compare-and-swap as
-``git_notes``). The merged note is what ``cat_sort_uniq`` would produce.
+The merged note is what ``cat_sort_uniq`` would produce. Step 1 may see the ref move
+between its lines; the note text it read is then newer than the parent it names, and
+step 2's refusal makes the next attempt start over, so a stale read is never published.
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ from collections.abc import Callable
 
 from gitprov.adapters import gitlite
 from gitprov.errors import GitprovError
-from gitprov.model.notes import merge_text, new_ulid
+from gitprov.model.notes import merge_text
 
 NOTES_REF = "refs/notes/gitprov"  # = git_notes.NOTES_REF (a test keeps them equal)
-TMP_REF_PREFIX = "refs/notes/gitprov-tmp/"  # = git_notes.TMP_REF_PREFIX
 _ATTEMPTS = 20
-_ZERO = "0" * 40
 
 
 class NotesAppendError(GitprovError):
@@ -44,21 +43,41 @@ def _fail(what: str) -> NotesAppendError:
     )
 
 
-def _existing(cwd: str | None, notes_commit: str | None, commit: str) -> str:
-    if notes_commit is None:
-        return ""
-    code, out = gitlite.run(["notes", f"--ref={NOTES_REF}", "list", commit], cwd=cwd)
-    # 'notes list' reads the ref, which may have moved past notes_commit: harmless, since
-    # the final update is conditional on notes_commit and is redone if it moved.
-    if code == 1 or (code != 0 and b"no note found" in out):
-        return ""
+def _fanout_paths(commit: str) -> list[str]:
+    """Where a notes tree may hold ``commit``'s note: git fans out by two hex digits per
+    level as the number of notes grows."""
+    return [
+        commit,
+        f"{commit[:2]}/{commit[2:]}",
+        f"{commit[:2]}/{commit[2:4]}/{commit[4:]}",
+        f"{commit[:2]}/{commit[2:4]}/{commit[4:6]}/{commit[6:]}",
+    ]
+
+
+def _read_state(commit: str, cwd: str | None) -> tuple[str | None, str]:
+    """(the notes ref's commit or None, ``commit``'s note text or "") in one git process."""
+    names = [NOTES_REF, *(f"{NOTES_REF}:{path}" for path in _fanout_paths(commit))]
+    code, out = gitlite.run(
+        ["cat-file", "--batch"], "".join(f"{n}\n" for n in names).encode(), cwd=cwd
+    )
     if code != 0:
-        raise _fail("look up the existing note")
-    blob = out.decode().strip()
-    blobs = gitlite.read_blobs([blob], cwd=cwd)
-    if blobs is None:
-        raise _fail("read the existing note")
-    return blobs[blob].decode("utf-8", errors="surrogateescape")
+        raise _fail("read refs/notes/gitprov")
+    pos = 0
+    found: list[tuple[str, bytes] | None] = []
+    for _ in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if header[-1] == b"missing" or len(header) != 3:
+            found.append(None)
+            continue
+        size = int(header[2])
+        found.append((header[0].decode(), out[pos : pos + size]))
+        pos += size + 1
+    ref = found[0]
+    notes = [item for item in found[1:] if item is not None]
+    text = notes[0][1].decode("utf-8", errors="surrogateescape") if notes else ""
+    return (ref[0] if ref else None), text
 
 
 def _data(payload: bytes) -> bytes:
@@ -78,22 +97,17 @@ def append(
     state the write would be conditional on, so it is race-free).
     """
     for _ in range(_ATTEMPTS):
-        code, out = gitlite.run(["rev-parse", "-q", "--verify", f"{NOTES_REF}^{{commit}}"], cwd=cwd)
-        if code not in (0, 1):
-            raise _fail("read refs/notes/gitprov")
-        old = out.decode().strip() or None if code == 0 else None
-        existing = _existing(cwd, old, commit)
+        old, existing = _read_state(commit, cwd)
         if unless is not None and unless(existing):
             return old
         text = merge_text(existing, lines)
         if text == existing:
             return old
-        tmp = TMP_REF_PREFIX + new_ulid()
         name = os.environ.get("GIT_COMMITTER_NAME", "gitprov")
         email = os.environ.get("GIT_COMMITTER_EMAIL", "gitprov@localhost")
         stream = b"".join(
             [
-                f"commit {tmp}\nmark :1\n".encode(),
+                f"commit {NOTES_REF}\nmark :1\n".encode(),
                 f"committer {name} <{email}> {int(time.time())} +0000\n".encode(),
                 _data(b"Notes added by 'gitprov'\n"),
                 f"from {old}\n".encode() if old else b"",
@@ -106,14 +120,11 @@ def append(
             ["fast-import", "--quiet", "--cat-blob-fd=1", "--date-format=raw"], stream, cwd=cwd
         )
         new = out.decode().strip()
-        if code != 0 or len(new) not in (40, 64):
-            gitlite.run(["update-ref", "-d", tmp], cwd=cwd)
-            raise _fail("write the note")
-        update = f"update {NOTES_REF} {new} {old or _ZERO}\ndelete {tmp}\n".encode()
-        code, _ = gitlite.run(["update-ref", "--stdin"], update, cwd=cwd)
-        if code == 0:
+        if code == 0 and len(new) in (40, 64):
             return new
-        gitlite.run(["update-ref", "-d", tmp], cwd=cwd)  # lost a race: redo from the new value
+        if code < 0:
+            raise _fail("start git fast-import")
+        # Refused: another writer moved the notes (or created them) first. Start over.
     raise NotesAppendError(
         f"{NOTES_REF} kept changing while a record was being added to {commit}",
         "Wait for other gitprov or git notes commands to finish, then run 'gitprov notes rebuild'",

@@ -149,9 +149,9 @@ def verify(
 
 
 def _verify_range(rev_range: str, *, json_output: bool) -> None:
-    from gitprov.services import commit_lineage
+    from gitprov.services import lineage_repair
 
-    total, missing = commit_lineage.check_range(cwd=Path.cwd(), rev_args=[rev_range])
+    total, missing = lineage_repair.check_range(cwd=Path.cwd(), rev_args=[rev_range])
     if json_output:
         print_json({"ok": not missing, "commits": total, "missing": missing})
     else:

@@ -25,9 +25,9 @@ def rebuild(
     For history made before 'gitprov init' or with hooks skipped. The checklist state of
     a rebuilt record is 'unknown'. Commits that have a record are left alone.
     """
-    from gitprov.services import commit_lineage
+    from gitprov.services import lineage_repair
 
-    report = commit_lineage.rebuild(cwd=Path.cwd(), rev_args=revisions or ["HEAD"])
+    report = lineage_repair.rebuild(cwd=Path.cwd(), rev_args=revisions or ["HEAD"])
     if json_output:
         print_json({"recorded": report.recorded, "already": report.already})
         return
@@ -47,9 +47,9 @@ def reattach(
     (their Gitprov-Run trailers land in the squash message). Meant for CI after a merge.
     Exits 1 when a commit in the range still has no record.
     """
-    from gitprov.services import commit_lineage
+    from gitprov.services import lineage_repair
 
-    report = commit_lineage.reattach(cwd=Path.cwd(), rev_args=revisions)
+    report = lineage_repair.reattach(cwd=Path.cwd(), rev_args=revisions)
     if json_output:
         print_json(
             {

@@ -11,31 +11,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+
+# typing.TYPE_CHECKING without importing typing: the commit hooks import this module,
+# and typing would cost them ~5 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Checklist = Literal["passed", "skipped", "unknown"]  # unknown: rebuilt after the fact
+    Change = Literal["added", "modified", "deleted"]
+    Source = Literal["post-commit", "post-rewrite", "rebuild", "reattach"]
 
 COMMIT_TYPE = "commit"
 TOMBSTONE_TYPE = "tombstone"
-Checklist = Literal["passed", "skipped", "unknown"]  # unknown: rebuilt after the fact
-Change = Literal["added", "modified", "deleted"]
-Source = Literal["post-commit", "post-rewrite", "rebuild", "reattach"]
 DECISION_TRAILER = "Decision"
 # Trailers: "Key: value" lines in the last paragraph of the message (git's rule, simplified:
 # every line of the last paragraph must look like one, except continuation lines).
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*\S)\s*$")
 
 
-@dataclass(frozen=True)
 class ArtifactChange:
-    """A pointer a commit added, changed or deleted; ``path`` is the artifact's path."""
+    """A pointer a commit added, changed or deleted; ``path`` is the artifact's path.
 
-    path: str
-    kind: str
-    digest: str | None  # None when deleted
-    change: Change
+    A plain class, not a dataclass: the post-commit hook builds these, and importing
+    ``dataclasses`` (which imports ``inspect``) would cost it more than its git calls.
+    """
+
+    __slots__ = ("change", "digest", "kind", "path")
+
+    def __init__(self, path: str, kind: str, digest: str | None, change: Change) -> None:
+        self.path = path
+        self.kind = kind
+        self.digest = digest  # None when deleted
+        self.change = change
 
     def to_json(self) -> dict[str, object]:
         return {"change": self.change, "digest": self.digest, "kind": self.kind, "path": self.path}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArtifactChange) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.kind, self.digest, self.change))
+
+    def __repr__(self) -> str:
+        return f"ArtifactChange({self.path!r}, {self.kind!r}, {self.digest!r}, {self.change!r})"
 
 
 def commit_fields(

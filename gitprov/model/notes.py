@@ -10,7 +10,7 @@ notes therefore agree byte for byte, and merging is a lossless set union.
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -36,7 +36,9 @@ def new_ulid(now_ms: int | None = None) -> str:
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     if not 0 <= ms <= _MAX_ULID_TIME:
         raise ValueError(f"ULID time must fit in 48 bits of milliseconds, got {ms}")
-    value = (ms << 80) | secrets.randbits(80)
+    # os.urandom, not secrets: importing secrets (hmac, hashlib, random) costs the commit
+    # hooks several milliseconds for the same kernel randomness.
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
     # 26 chars x 5 bits = 130 bits: the first char carries only the top 3 bits (0-7).
     chars = [CROCKFORD[(value >> shift) & 0x1F] for shift in range(125, -1, -5)]
     return "".join(chars)

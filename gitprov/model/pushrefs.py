@@ -9,6 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gitprov.model.paths import POINTER_SUFFIX, is_dvc_path, is_pointer_path
+
+__all__ = [
+    "POINTER_SUFFIX",
+    "RefUpdate",
+    "is_dvc_path",
+    "is_pointer_path",
+    "missing_commits_args",
+    "pushed_updates",
+]
+
 ZERO_SHA = "0" * 40
 
 
@@ -63,21 +74,6 @@ def pushed_updates(stdin: str, env: Mapping[str, str]) -> list[RefUpdate]:
     """The ref updates that can bring new commits: no deletions, no notes refs."""
     updates = parse_push_stdin(stdin) or ([] if stdin.strip() else _updates_from_env(env))
     return [u for u in updates if not u.is_deletion and not u.is_notes]
-
-
-POINTER_SUFFIX = ".gitprov"  # the same as model.pointer.SUFFIX (checked by a test)
-
-
-def is_pointer_path(path: str) -> bool:
-    """``models/m.pt.gitprov`` is a pointer; the ``.gitprov/`` config folder is not."""
-    name = path.rpartition("/")[2]
-    return name.endswith(POINTER_SUFFIX) and name != POINTER_SUFFIX
-
-
-def is_dvc_path(path: str) -> bool:
-    """A DVC file whose outputs a push must also send (``*.dvc``, ``dvc.lock``)."""
-    name = path.rpartition("/")[2]
-    return name.endswith(".dvc") or name == "dvc.lock"
 
 
 def missing_commits_args(updates: list[RefUpdate], git_remote: str | None) -> list[str]:

@@ -11,36 +11,48 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
 
 from gitprov.adapters import gitlite
 from gitprov.errors import GitCommandError, GitprovError
-from gitprov.model import pointer as pointers
-from gitprov.model.commit_record import ArtifactChange, Change
-from gitprov.model.pushrefs import is_pointer_path
+from gitprov.model.commit_record import ArtifactChange
+from gitprov.model.paths import is_pointer_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without the typing import (hook start-up)
+if TYPE_CHECKING:
+    from gitprov.model.commit_record import Change
 
 RUNS_DIR = ".gitprov/runs"  # = model.runrecord.RUNS_DIR (a test keeps them equal)
 _STATUS: dict[str, Change] = {"A": "added", "M": "modified", "D": "deleted", "T": "modified"}
 
 
-@dataclass(frozen=True)
 class CommitFacts:
-    """The lineage-relevant content of one commit, diffed against its first parent."""
+    """The lineage-relevant content of one commit, diffed against its first parent.
 
-    commit: str
-    tree: str
-    message: str
-    artifacts: tuple[ArtifactChange, ...]
-    runs: tuple[str, ...]  # run ids whose records this commit added
-    env: str | None  # the environment snapshot of the (last) run it added
+    A plain class: ``dataclasses`` (with ``inspect``) is too slow an import for a hook.
+    """
+
+    __slots__ = ("artifacts", "commit", "env", "message", "runs", "tree")
+
+    def __init__(
+        self,
+        *,
+        commit: str,
+        tree: str,
+        message: str,
+        artifacts: tuple[ArtifactChange, ...],
+        runs: tuple[str, ...],
+        env: str | None,
+    ) -> None:
+        self.commit = commit
+        self.tree = tree
+        self.message = message
+        self.artifacts = artifacts
+        self.runs = runs  # run ids whose records this commit added
+        self.env = env  # the environment snapshot of the (last) run it added
 
 
-@dataclass(frozen=True)
-class _Entry:
-    old: str
-    new: str
-    status: str
-    path: str
+# One ``git diff-tree --raw`` entry: (old blob, new blob, status letter, path).
+_Entry = tuple[str, str, str, str]
 
 
 def _parse_raw(raw: str) -> list[_Entry]:
@@ -54,7 +66,7 @@ def _parse_raw(raw: str) -> list[_Entry]:
             i += 1
             continue
         parts = meta[1:].split(" ")
-        entries.append(_Entry(parts[2], parts[3], parts[4][:1], fields[i + 1]))
+        entries.append((parts[2], parts[3], parts[4][:1], fields[i + 1]))
         i += 2
     return entries
 
@@ -92,10 +104,10 @@ def read(rev: str, *, cwd: str | None = None) -> CommitFacts:
         )
     commit, tree, message, raw = [*out.split("\0", 3), "", "", ""][:4]
     entries = _parse_raw(raw)
-    pointer_entries = [e for e in entries if is_pointer_path(e.path)]
-    run_entries = [e for e in entries if e.status == "A" and _run_id(e.path)]
-    wanted = [e.old if e.status == "D" else e.new for e in pointer_entries]
-    wanted += [e.new for e in run_entries]
+    pointer_entries = [e for e in entries if is_pointer_path(e[3])]
+    run_entries = [e for e in entries if e[2] == "A" and _run_id(e[3])]
+    wanted = [e[0] if e[2] == "D" else e[1] for e in pointer_entries]
+    wanted += [e[1] for e in run_entries]
     blobs = gitlite.read_blobs(sorted(set(wanted)), cwd=cwd)
     if blobs is None:
         raise GitCommandError(
@@ -103,23 +115,33 @@ def read(rev: str, *, cwd: str | None = None) -> CommitFacts:
             "Run 'git fsck' to check the repository, then retry",
         )
     artifacts: list[ArtifactChange] = []
+    if pointer_entries:
+        # Only commits that touch pointers pay for the pointer parser (and dataclasses).
+        from gitprov.model import pointer as pointers  # noqa: PLC0415
     for e in pointer_entries:
-        oid = e.old if e.status == "D" else e.new
+        oid = e[0] if e[2] == "D" else e[1]
         try:
-            p = pointers.parse_fields(blobs[oid].decode("utf-8"), source=f"{e.path}@{commit[:12]}")
+            p = pointers.parse_fields(blobs[oid].decode("utf-8"), source=f"{e[3]}@{commit[:12]}")
         except (GitprovError, UnicodeDecodeError):
             continue  # a broken pointer is reported by 'gitprov verify', not by a hook
-        path = posixpath.join(posixpath.dirname(e.path), p.path)
-        change = _STATUS.get(e.status, "modified")
+        path = posixpath.join(posixpath.dirname(e[3]), p.path)
+        change = _STATUS.get(e[2], "modified")
         digest = None if change == "deleted" else p.digest
         artifacts.append(ArtifactChange(path, p.kind, digest, change))
     runs: list[str] = []
     env: str | None = None
     for e in run_entries:
-        runs.append(_run_id(e.path) or "")
+        runs.append(_run_id(e[3]) or "")
         try:
-            value = json.loads(blobs[e.new]).get("env")
+            value = json.loads(blobs[e[1]]).get("env")
         except (ValueError, AttributeError):
             continue
         env = value if isinstance(value, str) else env
-    return CommitFacts(commit, tree, message, tuple(artifacts), tuple(runs), env)
+    return CommitFacts(
+        commit=commit,
+        tree=tree,
+        message=message,
+        artifacts=tuple(artifacts),
+        runs=tuple(runs),
+        env=env,
+    )

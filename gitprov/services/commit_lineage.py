@@ -1,40 +1,36 @@
-"""Per-commit ``commit`` records: written by hooks, rebuilt from the tree, re-attached.
+"""The post-commit hook's work: one ``commit`` record for the commit just made.
 
-- **post-commit** appends one record to the new commit. During a rebase it does nothing:
-  post-rewrite, which knows which commit each new one replaces, writes those records.
-- **post-rewrite** (amend, rebase) gives every new commit exactly one record of its own.
-  git has already copied the old commit's note over (``notes.rewriteRef``), so the new
-  note holds the old commit's record too; that one names the old commit and is ignored by
-  readers (``commit_record.current``). Nothing is deleted: notes are append-only.
-- **rebuild** writes records for commits that have none (history from before ``init``,
-  hooks skipped), from what the tree says. The checklist state is then ``unknown``.
-- **reattach** carries the notes of commits that a squash or rebase merge replaced over to
-  the commits that replaced them, matched by patch-id and by the runs they record.
-- **missing** lists commits without a record, for ``gitprov verify --range`` in CI.
+Light on purpose: this module, and everything it imports, loads on every commit, so it
+uses no ``dataclasses``, ``typing`` or ``pathlib`` at run time and talks to git through
+``gitlite`` (``posix_spawn``). The record is described in ``model.commit_record``;
+rewritten, rebuilt and re-attached records are ``services.lineage_repair``'s.
 
-Checklist state: see ``checklist_marker``.
+During a rebase post-commit does nothing: post-rewrite, which knows which commit each new
+one replaces, writes those records. Checklist state: see ``checklist_marker``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
 
 from gitprov.adapters import gitlite, notes_light
-from gitprov.errors import GitprovError
 from gitprov.model import commit_record
-from gitprov.model.commit_record import Checklist, Source
 from gitprov.model.notes import make_record, parse_lines
 from gitprov.services import checklist_marker
 from gitprov.services.commit_facts import CommitFacts, read
 
+# typing.TYPE_CHECKING without importing typing, which would cost every commit ~5 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from gitprov.model.commit_record import Checklist, Source
+
 _REBASE_DIRS = ("rebase-merge", "rebase-apply")
 
 
-def _fields(
+def fields_for(
     facts: CommitFacts,
     *,
     checklist: Checklist,
@@ -53,28 +49,22 @@ def _fields(
     )
 
 
-@dataclass(frozen=True)
-class Recorded:
-    commit: str
-    record: Mapping[str, Any]
-
-
-def post_commit(*, cwd: Path) -> Recorded | None:
+def post_commit(*, cwd: str) -> Mapping[str, Any] | None:
     """Append the ``commit`` record of HEAD (None when a rebase is in progress)."""
     git_dir = gitlite.git_dir()
     if git_dir is None:
         return None
     if any(os.path.isdir(os.path.join(git_dir, d)) for d in _REBASE_DIRS):
         return None  # post-rewrite records the rebased commits, knowing their originals
-    facts = read("HEAD")
+    facts = read("HEAD", cwd=cwd)
     passed = checklist_marker.take(git_dir)
     origin = None
     picked = _read_head_file(git_dir, "CHERRY_PICK_HEAD")
     if picked:
         origin = {"cherry_picked_from": picked}
     checklist: Checklist = "passed" if passed == facts.tree else "skipped"
-    fields = _fields(facts, checklist=checklist, source="post-commit", origin=origin)
-    return _append(cwd, facts.commit, fields)
+    fields = fields_for(facts, checklist=checklist, source="post-commit", origin=origin)
+    return append_record(cwd, facts.commit, fields)
 
 
 def _read_head_file(git_dir: str, name: str) -> str | None:
@@ -86,7 +76,7 @@ def _read_head_file(git_dir: str, name: str) -> str | None:
     return value if len(value) in (40, 64) else None
 
 
-def _append(cwd: Path, commit: str, fields: dict[str, object]) -> Recorded:
+def append_record(cwd: str, commit: str, fields: dict[str, object]) -> Mapping[str, Any]:
     """Append a record for ``commit`` unless its note already has one of its own.
 
     The check matters when git re-creates an identical commit (same tree, parent, message
@@ -98,42 +88,8 @@ def _append(cwd: Path, commit: str, fields: dict[str, object]) -> Recorded:
     def recorded(text: str) -> bool:
         return commit_record.current(parse_lines(text), commit) is not None
 
-    notes_light.append(commit, [line], cwd=str(cwd), unless=recorded)
-    return Recorded(commit, parse_lines(line)[0])
-
-
-def current_record(cwd: Path, commit: str) -> Mapping[str, Any] | None:
-    """The record that describes ``commit`` in its note (None when it has none)."""
-    from gitprov.adapters import git_notes  # noqa: PLC0415 - kept off the post-commit path
-
-    return commit_record.current(parse_lines(git_notes.read_note(cwd, commit)), commit)
-
-
-def _same_artifacts(record: Mapping[str, Any], facts: CommitFacts) -> bool:
-    return record.get("artifacts") == [
-        a.to_json() for a in sorted(facts.artifacts, key=lambda a: a.path)
-    ]
-
-
-def post_rewrite(*, cwd: Path, pairs: Iterable[tuple[str, str]]) -> list[Recorded]:
-    """Give each rewritten commit its own record; the old commit's checklist state carries
-    over when the artifacts it changes are the same, else it is ``skipped``."""
-    done: list[Recorded] = []
-    seen: set[str] = set()
-    for old, new in pairs:
-        if new in seen or current_record(cwd, new) is not None:
-            continue  # amend: post-commit already recorded it; fixup: several olds, one new
-        seen.add(new)
-        facts = read(new)
-        before = current_record(cwd, old)
-        checklist: Checklist = "skipped"
-        if before is not None and _same_artifacts(before, facts):
-            checklist = "passed" if before.get("checklist") == "passed" else "skipped"
-        fields = _fields(
-            facts, checklist=checklist, source="post-rewrite", origin={"rewritten_from": old}
-        )
-        done.append(_append(cwd, new, fields))
-    return done
+    notes_light.append(commit, [line], cwd=cwd, unless=recorded)
+    return parse_lines(line)[0]
 
 
 def parse_rewrite_stdin(text: str) -> list[tuple[str, str]]:
@@ -144,143 +100,3 @@ def parse_rewrite_stdin(text: str) -> list[tuple[str, str]]:
         if len(parts) >= 2:
             pairs.append((parts[0], parts[1]))
     return pairs
-
-
-def missing(*, cwd: Path, commits: Sequence[str]) -> list[str]:
-    """The commits of ``commits`` that have no record of their own."""
-    from gitprov.adapters import git_notes  # noqa: PLC0415 - kept off the post-commit path
-
-    notes = git_notes.read_notes(cwd, commits)
-    return [c for c in commits if commit_record.current(parse_lines(notes.get(c, "")), c) is None]
-
-
-@dataclass(frozen=True)
-class RebuildReport:
-    recorded: list[str]  # commits that got a record
-    already: int  # commits that had one
-
-
-def rebuild(*, cwd: Path, rev_args: Sequence[str] = ("HEAD",)) -> RebuildReport:
-    """Write a ``rebuild`` record for every commit in ``rev_args`` that has none.
-
-    What the tree says (artifacts changed, runs added, decisions in trailers) is recorded;
-    whether a checklist ran then cannot be known, so it is ``unknown``. Post-hoc facts
-    (evaluations, approvals) exist only in notes and cannot be rebuilt.
-    """
-    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
-
-    commits = git.rev_list(cwd, list(rev_args))
-    todo = missing(cwd=cwd, commits=commits)
-    for commit in reversed(todo):  # oldest first, like the hooks would have
-        facts = read(commit, cwd=str(cwd))
-        _append(cwd, commit, _fields(facts, checklist="unknown", source="rebuild"))
-    return RebuildReport(todo, len(commits) - len(todo))
-
-
-_RUN_LINE = "Gitprov-Run:"
-
-
-def _runs_named(message: str) -> set[str]:
-    """Run ids in ``Gitprov-Run:`` lines anywhere in a message: a squash merge joins the
-    messages of the commits it replaces, so their trailers end up in its body."""
-    return {
-        line.split(":", 1)[1].strip()
-        for line in message.splitlines()
-        if line.strip().startswith(_RUN_LINE) and line.split(":", 1)[1].strip()
-    }
-
-
-@dataclass(frozen=True)
-class Reattached:
-    commit: str
-    origins: tuple[str, ...]
-    how: str  # "patch-id" | "runs" | "patch-id+runs"
-
-
-@dataclass(frozen=True)
-class ReattachReport:
-    reattached: list[Reattached]
-    unmatched: list[str]  # commits in the range still without a record
-
-
-def reattach(*, cwd: Path, rev_args: Sequence[str]) -> ReattachReport:
-    """Carry the notes of replaced commits over to the commits in ``rev_args`` that replaced
-    them (a rebase merge: same patch-id; a squash merge: the runs they record).
-
-    Every line of each original's note is copied (evaluations and approvals included), and
-    the new commit gets its own ``reattach`` record naming its origins. The checklist
-    state is ``passed`` only if every origin passed it.
-    """
-    from gitprov.adapters import git, git_notes  # noqa: PLC0415 - kept off the post-commit path
-
-    targets = git.rev_list(cwd, list(rev_args))
-    need = missing(cwd=cwd, commits=targets)
-    if not need:
-        return ReattachReport([], [])
-    in_range = set(targets)
-    annotated = git_notes.note_blobs(cwd)
-    # Notes may name commits this clone never had (or has pruned): skip those.
-    check = git.git(["cat-file", "--batch-check"], cwd=cwd, stdin="\n".join(annotated) + "\n")
-    existing = {
-        parts[0]
-        for parts in (line.split() for line in check.stdout.splitlines())
-        if len(parts) == 3 and parts[1] == "commit"
-    }
-    candidates = [c for c in annotated if c not in in_range and c in existing]
-    texts = git_notes.read_notes(cwd, candidates)
-    ids = git.patch_ids(cwd, [*candidates, *need])
-    by_patch = {ids[c]: c for c in candidates if c in ids}
-    records = {c: commit_record.current(parse_lines(texts.get(c, "")), c) for c in candidates}
-    done: list[Reattached] = []
-    unmatched: list[str] = []
-    for commit in reversed(need):
-        facts = read(commit, cwd=str(cwd))
-        origins: dict[str, str] = {}
-        if commit in ids and ids[commit] in by_patch:
-            origins[by_patch[ids[commit]]] = "patch-id"
-        runs = _runs_named(facts.message) | set(facts.runs)
-        for cand, rec in records.items():
-            if rec and runs & set(rec.get("runs") or []):
-                origins[cand] = "patch-id+runs" if cand in origins else "runs"
-        if not origins:
-            unmatched.append(commit)
-            continue
-        passed = all((records.get(o) or {}).get("checklist") == "passed" for o in origins)
-        fields = _fields(
-            facts,
-            checklist="passed" if passed else "skipped",
-            source="reattach",
-            origin={"reattached_from": " ".join(sorted(origins))},
-        )
-        copied = [line for o in origins for line in texts.get(o, "").split("\n") if line]
-        line = make_record(commit_record.COMMIT_TYPE, fields)
-        notes_light.append(commit, [*copied, line], cwd=str(cwd))
-        how = "+".join(sorted(set(origins.values())))
-        done.append(Reattached(commit, tuple(sorted(origins)), how))
-    return ReattachReport(done, unmatched)
-
-
-def check_range(*, cwd: Path, rev_args: Sequence[str]) -> tuple[int, list[str]]:
-    """(commits in the range, those without a lineage record), for ``verify --range``."""
-    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
-
-    commits = git.rev_list(cwd, list(rev_args))
-    return len(commits), missing(cwd=cwd, commits=commits)
-
-
-def record_rewritten_without_pairs(*, cwd: Path) -> list[Recorded]:
-    """post-rewrite without git's old/new list (the pre-commit framework does not pass it
-    on): record every commit in ``ORIG_HEAD..HEAD`` that has no record, as ``skipped``."""
-    from gitprov.adapters import git  # noqa: PLC0415 - kept off the post-commit path
-
-    try:
-        commits = git.rev_list(cwd, ["ORIG_HEAD..HEAD"])
-    except GitprovError:
-        return []  # no ORIG_HEAD: nothing to go on; 'verify --range' will say so
-    done: list[Recorded] = []
-    for commit in reversed(missing(cwd=cwd, commits=commits)):
-        facts = read(commit, cwd=str(cwd))
-        done.append(
-            _append(cwd, commit, _fields(facts, checklist="skipped", source="post-rewrite"))
-        )
-    return done

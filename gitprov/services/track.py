@@ -156,7 +156,14 @@ def track(
         with ws.stats() as stats:
             planned = [
                 _plan(
-                    ws, stats, path, rel, kind=kind, access=access, jobs=jobs, produced_by=produced_by
+                    ws,
+                    stats,
+                    path,
+                    rel,
+                    kind=kind,
+                    access=access,
+                    jobs=jobs,
+                    produced_by=produced_by,
                 )
                 for path, rel in targets.items()
             ]
@@ -203,8 +210,7 @@ def _plan(
         type="dir" if is_dir else "file",
         access=access or (old.access if old else "internal"),
         # A new digest was not produced by the old run; 'gitprov run' names its own.
-        produced_by=produced_by
-        or (old.produced_by if old and old.digest == snap.digest else None),
+        produced_by=produced_by or (old.produced_by if old and old.digest == snap.digest else None),
         card=old.card if old else None,
     )
     outcome: Literal["added", "updated", "unchanged"] = "added"
