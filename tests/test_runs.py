@@ -242,3 +242,22 @@ def test_run_records_round_trip_and_reject_damage() -> None:
         runrecord.loads(json.dumps(damaged), source="r.json")
     with pytest.raises(runrecord.RecordFormatError, match="schema 9"):
         runrecord.loads(json.dumps({**json.loads(data), "schema": 9}), source="r.json")
+
+
+def test_an_environment_probe_failure_is_a_warning_and_the_run_is_still_recorded(
+    project: Path, tmp_path: Path
+) -> None:
+    # An interpreter-looking command whose probe (``-c <code>``) fails but that runs fine.
+    fake = tmp_path / "python-fake"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do [ "$a" = "-c" ] && { echo "probe refused" >&2; exit 1; }; done\n'
+        "echo ran > out.txt\n"
+    )
+    fake.chmod(0o755)
+    result = run_gitprov(project, "run", "-i", "data", "-o", "out.txt", "--", str(fake))
+    assert result.exit_code == 0, result.stderr
+    assert "gitprov: warning: the environment could not be captured" in result.stderr
+    (path,) = (project / runrecord.RUNS_DIR).glob("*.json")
+    assert runrecord.loads(path.read_bytes(), source="t").env is None
+    assert git(project, "status", "--porcelain").strip() == ""

@@ -85,9 +85,16 @@ def run(
             err=True,
         )
         raise typer.Exit(result.exit_code)
+    for warning in result.warnings:
+        typer.echo(f"gitprov: warning: {warning}", err=True)
     if json_output:
         print_json(
-            {"run": record.to_json(), "commit": result.commit, "staged": list(result.staged)}
+            {
+                "run": record.to_json(),
+                "commit": result.commit,
+                "staged": list(result.staged),
+                "warnings": list(result.warnings),
+            }
         )
         return
     typer.echo(f"run:{record.id}  {record.path}", err=True)

@@ -45,6 +45,7 @@ class RunResult:
     record: RunRecord | None
     commit: str | None  # the commit made (None with commit=False or on failure)
     staged: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def parse_params(items: Sequence[str]) -> dict[str, str]:
@@ -133,6 +134,26 @@ def _python_for(argv: Sequence[str], cwd: Path) -> str | None:
     return None
 
 
+def _capture_env(
+    ws: Workspace, argv: Sequence[str], cwd: Path, env_allow: Sequence[str]
+) -> tuple[str | None, str | None, list[str]]:
+    """(snapshot digest, its repository path, warnings). A probe failure is a warning:
+    the command (maybe hours of training) succeeded, and its record must not be lost."""
+    from gitprov.adapters.environment_probe import EnvironmentProbeError  # noqa: PLC0415
+    from gitprov.services import environment  # noqa: PLC0415 - probes only after success
+
+    try:
+        env = environment.capture(
+            top=ws.top,
+            git_dir=ws.layout.common_dir,
+            python=_python_for(argv, cwd),
+            extra_env_allow=env_allow,
+        )
+    except EnvironmentProbeError as exc:
+        return None, None, [f"the environment could not be captured ({exc}); recorded without it"]
+    return env.digest, env.path, list(env.warnings)
+
+
 def run(
     *,
     cwd: Path,
@@ -191,14 +212,7 @@ def run(
     out_report = (
         track.track(cwd=ws.top, paths=output_paths, produced_by=ref) if output_paths else None
     )
-    from gitprov.services import environment  # noqa: PLC0415 - probes only after success
-
-    env = environment.capture(
-        top=ws.top,
-        git_dir=ws.layout.common_dir,
-        python=_python_for(argv, cwd),
-        extra_env_allow=env_allow,
-    )
+    env_digest, env_path, warnings = _capture_env(ws, argv, cwd, env_allow)
     record = RunRecord(
         id=run_id,
         argv=tuple(argv),
@@ -214,14 +228,14 @@ def run(
         inputs=_refs(in_report) if in_report else (),
         outputs=_refs(out_report) if out_report else (),
         metrics=metric_values,
-        env=env.digest,
+        env=env_digest,
         user=git.user_identity(ws.top),
         message=message or "",
     )
     record_file = ws.top / record.path
     record_file.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(record_file, runrecord.dumps(record))
-    staged = [record.path, env.path]
+    staged = [record.path] + ([env_path] if env_path else [])
     for report in (in_report, out_report):
         if report is not None:
             staged += report.staged
@@ -229,10 +243,10 @@ def run(
     with ws.worktree_lock():
         git.stage(ws.top, [ws.top / p for p in staged])
     if not commit:
-        return RunResult(code, record, None, tuple(staged))
+        return RunResult(code, record, None, tuple(staged), tuple(warnings))
     subject = message or f"Run {' '.join(argv)}"[:72]
     made = git.commit_paths(ws.top, staged, subject, [f"{runrecord.TRAILER}: {run_id}"])
-    return RunResult(code, record, made, tuple(staged))
+    return RunResult(code, record, made, tuple(staged), tuple(warnings))
 
 
 def env_allow_from_config(top: Path) -> list[str]:
