@@ -81,6 +81,17 @@ class History:
         self.top: Path | None = Path(workdir).resolve() if workdir else None
         self._blobs: dict[str, bytes] = {}
 
+    def remote_url(self) -> str | None:
+        """The URL of remote ``origin``, else of the first remote (None: no remote)."""
+        import pygit2  # noqa: PLC0415 - loaded by __init__ already
+
+        try:
+            remotes = list(self._repo.remotes)
+        except pygit2.GitError:
+            return None
+        remotes.sort(key=lambda r: (r.name != "origin", r.name or ""))
+        return remotes[0].url if remotes else None
+
     # -- revisions ----------------------------------------------------------------------
 
     def _commit_of(self, rev: str) -> pygit2.Commit:
@@ -268,6 +279,12 @@ class History:
         if entry is None or entry[1] != "blob":
             return None
         return self.read_blob(entry[0])
+
+    def commit_message(self, commit: str) -> str:
+        """The full message of ``commit``."""
+        import pygit2  # noqa: PLC0415 - loaded by __init__ already
+
+        return self._repo[self._oid(commit)].peel(pygit2.Commit).message
 
     def list_tree(self, tree: str) -> list[tuple[str, str, str]]:
         """``(name, object id, "blob" | "tree")`` of a tree's entries."""

@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -20,11 +21,13 @@ import typer
 
 from gitprov.cli.errors import handles_errors
 from gitprov.cli.options import JsonOutput
-from gitprov.errors import ExitCode
+from gitprov.errors import ExitCode, UsageError
 from gitprov.model import digest as digests
 from gitprov.model.runrecord import ArtifactRef
 
 if TYPE_CHECKING:  # the services themselves load when a command runs
+    from gitprov.model.lineage_graph import ArtifactNode, RunNode
+    from gitprov.services.lineage import LineageResult
     from gitprov.services.lineage_log import LogEntry, RunView
 
 
@@ -180,4 +183,135 @@ def log(
     _write(sys.stdout, chunks)
 
 
+# --- gitprov lineage ----------------------------------------------------------------------
+
 Format = Literal["text", "json", "mermaid", "dot", "prov-json", "intoto", "openlineage"]
+
+
+def _artifact_line(node: ArtifactNode) -> str:
+    commit = f"  (commit {node.commit[:12]})" if node.commit else ""
+    return f"{node.kind} {node.path}  {_ident(node.digest, node.kind)}{commit}"
+
+
+def _run_line(run: RunNode) -> str:
+    details = [f"commit {run.commit[:12]}"] if run.commit else []
+    if run.seeds:
+        details.append("seed " + " ".join(run.seeds))
+    extra = f"  ({', '.join(details)})" if details else ""
+    return f"run {run.id}  {shlex.join(run.argv)}{extra}"
+
+
+def render_tree(result: LineageResult) -> str:
+    """The graph as an indented tree from the target: upstream, each artifact's producing
+    runs and each run's inputs; downstream, consumers and outputs. A node met again is
+    marked "(see above)" and not expanded twice (so cycles end)."""
+    graph = result.graph
+    upstream = graph.direction == "upstream"
+    children: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if (edge.role == "output") == upstream:  # artifact -> the run on its far side
+            children.setdefault(edge.artifact, []).append(edge.run)
+        else:  # run -> the artifact on its far side
+            children.setdefault(edge.run, []).append(edge.artifact)
+
+    def order(node: str) -> tuple[str, str]:
+        if node in graph.runs:
+            return (graph.runs[node].started_at or "", node)
+        return (graph.artifacts[node].path, node)
+
+    def label(node: str) -> str:
+        if node in graph.runs:
+            return _run_line(graph.runs[node])
+        return _artifact_line(graph.artifacts[node])
+
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def visit(node: str, prefix: str, branch: str, rest: str) -> None:
+        note = ""
+        if node in shown:
+            note = "  (see above)"
+        elif node in result.truncated:
+            note = "  ... (more beyond --depth)"
+        lines.append(f"{prefix}{branch}{label(node)}{note}")
+        if node in shown:
+            return
+        shown.add(node)
+        kids = sorted(set(children.get(node, [])) - {node}, key=order)
+        for number, kid in enumerate(kids):
+            last = number == len(kids) - 1
+            visit(kid, prefix + rest, "└── " if last else "├── ", "    " if last else "│   ")
+
+    visit(result.target, "", "", "")
+    if result.target in graph.runs:  # the run's other side, which the tree does not show
+        role, verb = ("output", "wrote") if upstream else ("input", "read")
+        names = sorted(
+            {
+                graph.artifacts[e.artifact].path
+                for e in graph.edges
+                if e.run == result.target and e.role == role
+            }
+        )
+        if names:
+            lines.insert(1, f"    ({verb} {', '.join(names)})")
+    return "\n".join(lines) + "\n"
+
+
+@handles_errors
+def lineage(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A path or path@REV (the version its pointer names there), a digest "
+            "(sha256:..., a unique prefix, ds:..., md5:...) or a run (run:ID, dvc:STAGE).",
+            show_default=False,
+        ),
+    ],
+    downstream: Annotated[
+        bool,
+        typer.Option(
+            "--downstream",
+            help="Everything made from TARGET, instead of what TARGET was made from.",
+        ),
+    ] = False,
+    depth: Annotated[
+        int | None,
+        typer.Option("--depth", min=1, help="Follow at most N runs away from TARGET."),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="REV", help="Read the history of this commit (default HEAD)."),
+    ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="text: an indented tree; the others: docs/exports.md."),
+    ] = "text",
+    json_output: JsonOutput = False,
+) -> None:
+    """The lineage graph of a checkpoint, dataset or run, across commits.
+
+    Upstream (the default): the runs that made TARGET and what they read, back to the
+    roots. Downstream: every run that read TARGET and what they wrote, to the leaves.
+    Built from committed run records, pointers and dvc.lock files (DVC stages are runs).
+    """
+    if json_output and fmt not in ("text", "json"):
+        raise UsageError(f"--json and --format {fmt} disagree", "Pass one of them")
+    from gitprov.services import lineage as lineage_service
+
+    direction: Literal["upstream", "downstream"] = "downstream" if downstream else "upstream"
+    result = lineage_service.lineage(
+        cwd=Path.cwd(), target=target, direction=direction, depth=depth, at=at
+    )
+    for warning in result.warnings:
+        _warn(warning)
+    chosen = "json" if json_output else fmt
+    if chosen == "text":
+        _write(sys.stdout, iter([render_tree(result)]))
+        return
+    from gitprov import __version__
+    from gitprov.model import exports
+
+    context = exports.ExportContext(
+        repository=result.repository, commit=result.at, version=__version__, now=datetime.now(UTC)
+    )
+    _write(sys.stdout, iter([exports.render(result.graph, context, chosen)]))

@@ -24,7 +24,6 @@ from gitprov.adapters.history import CommitInfo, History, UnknownRevisionError
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import commit_record, runrecord
 from gitprov.model import digest as digests
-from gitprov.model.commit_record import ArtifactChange
 from gitprov.model.runrecord import ArtifactRef
 
 ENVS_DIR = ".gitprov/envs"  # = gitprov.model.environment.ENVS_DIR
@@ -44,6 +43,16 @@ class RunView:
     outputs: tuple[ArtifactRef, ...] = ()
     env: str | None = None
     env_summary: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """An artifact a commit added, modified or deleted, as its record says."""
+
+    path: str
+    kind: str
+    digest: str | None  # None when deleted
+    change: str  # added | modified | deleted
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ class LogEntry:
     source: str | None = None
     checklist: str | None = None
     decisions: tuple[str, ...] = ()
-    artifacts: tuple[ArtifactChange, ...] = ()
+    artifacts: tuple[ChangeView, ...] = ()
     runs: tuple[RunView, ...] = ()
     runs_from_tree: bool = False
     env: str | None = None
@@ -101,14 +110,14 @@ def split_arguments(
                 "for the revision",
             )
         history.range_tips(first)  # raises for an unknown side of a range
-        return first, [_relative(top, cwd, p) for p in rest]
+        return first, [relative_path(top, cwd, p) for p in rest]
     if not forced_path and not _exists(cwd, first):
         raise UnknownRevisionError(
             f"unknown revision or path not in the work tree: '{first}'",
             "Name an existing commit, branch, tag or range (e.g. main~5..main); a path "
             f"that no longer exists can be given as './{first}'",
         )
-    return None, [_relative(top, cwd, p) for p in args]
+    return None, [relative_path(top, cwd, p) for p in args]
 
 
 def _exists(cwd: Path, name: str) -> bool:
@@ -116,7 +125,7 @@ def _exists(cwd: Path, name: str) -> bool:
     return path.exists() or path.with_name(path.name + ".gitprov").exists()
 
 
-def _relative(top: Path, cwd: Path, name: str) -> str:
+def relative_path(top: Path, cwd: Path, name: str) -> str:
     """``name`` (relative to ``cwd``) relative to the work tree top, in POSIX form."""
     path = Path(name) if Path(name).is_absolute() else cwd / name
     absolute = Path(*_normalised(path.parts))
@@ -431,7 +440,7 @@ def _strings(
 
 def _artifacts(
     record: Mapping[str, Any], short: str, rid: str, warnings: list[str]
-) -> tuple[ArtifactChange, ...]:
+) -> tuple[ChangeView, ...]:
     value = record.get("artifacts", [])
     changes = []
     for item in value if isinstance(value, list) else [None]:
@@ -443,7 +452,7 @@ def _artifacts(
             and (item.get("digest") is None or digests.is_digest(str(item.get("digest"))))
         ):
             changes.append(
-                ArtifactChange(item["path"], item["kind"], item.get("digest"), item["change"])
+                ChangeView(item["path"], item["kind"], item.get("digest"), item["change"])
             )
         else:
             warnings.append(
