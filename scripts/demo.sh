@@ -7,8 +7,9 @@
 # tracking a generated dataset and a checkpoint (snapshot ID, status after changes,
 # verified checkout), 'gitprov doctor' catching and fixing a remote added later, 'git push'
 # uploading artifacts to a local-directory store before the refs move, a second clone
-# pulling them (verified) with the notes, and 'gitprov uninstall' restoring exactly what
-# was there. Each capability extends it.
+# pulling them (verified) with the notes, training a tiny model and fine-tuning it through
+# 'gitprov run' with 'gitprov log --lineage' and a Mermaid lineage graph, and 'gitprov
+# uninstall' restoring exactly what was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
 
@@ -92,6 +93,54 @@ step gitprov status
 step gitprov verify
 : > "$GITPROV_TRACE"
 
+say "Train a tiny model through 'gitprov run': inputs by digest, outputs tracked, a run record committed"
+cat > train_tiny.py <<'PY'
+# A tiny logistic regression in pure Python: learns the label (0-9 > 4) from one feature.
+import json, math, pathlib, random, sys
+lr, epochs, seed = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rows = [line.split(",") for f in sorted(pathlib.Path("data/train").glob("*.csv")) for line in f.read_text().split()]
+xs, ys = [float(a) for a, _ in rows], [1.0 if int(b) > 4 else 0.0 for _, b in rows]
+rnd = random.Random(seed)
+w, b = rnd.uniform(-0.1, 0.1), 0.0
+for _ in range(epochs):
+    for x, y in zip(xs, ys):
+        p = 1 / (1 + math.exp(-(w * x + b)))
+        w, b = w - lr * (p - y) * x, b - lr * (p - y)
+acc = sum((1 / (1 + math.exp(-(w * x + b))) > 0.5) == (y == 1.0) for x, y in zip(xs, ys)) / len(xs)
+pathlib.Path("models").mkdir(exist_ok=True)
+pathlib.Path("models/tiny.pt").write_text(json.dumps({"w": w, "b": b}))
+pathlib.Path("metrics.json").write_text(json.dumps({"train_accuracy": acc, "n": len(xs)}))
+print(f"trained on {len(xs)} rows: w={w:.4f} b={b:.4f} accuracy={acc:.3f}")
+PY
+cat > finetune.py <<'PY'
+# Fine-tunes tiny.pt: one more pass with a smaller step, written as a new checkpoint.
+import json, pathlib
+weights = json.loads(pathlib.Path("models/tiny.pt").read_text())
+weights["b"] -= 0.01
+pathlib.Path("models/tuned.pt").write_text(json.dumps(weights))
+print("fine-tuned models/tiny.pt -> models/tuned.pt")
+PY
+echo "metrics.json" >> .gitignore
+step git add train_tiny.py finetune.py .gitignore
+step git commit -q -m "Tiny model: training and fine-tuning scripts"
+: > "$GITPROV_TRACE"
+step gitprov run -i data -o models/tiny.pt -p lr=0.5 -p epochs=3 --seed 7 --metrics metrics.json \
+    -m "Train the tiny model" -- python train_tiny.py 0.5 3 7
+step gitprov run -i models/tiny.pt -o models/tuned.pt -m "Fine-tune the tiny model
+
+Decision: 0001" -- python finetune.py
+hooks_ran
+step git log --oneline -3
+step cat models/tuned.pt.gitprov
+
+say "gitprov log --lineage: for each commit, its run, inputs, outputs, decisions, environment, checklist"
+step gitprov log --lineage -n 4
+
+say "The lineage of the fine-tuned checkpoint, upstream to the dataset, as a Mermaid graph"
+step gitprov lineage models/tuned.pt
+step gitprov lineage models/tuned.pt --format mermaid
+step gitprov lineage data --downstream
+
 say "A remote added after init: doctor notices the missing notes refspec and fixes it"
 step git remote add origin ../origin.git
 expect_failure gitprov doctor
@@ -101,7 +150,7 @@ say "An artifact remote (a plain directory here; s3://bucket/prefix works the sa
 step gitprov remote add origin ../artifact-store
 step git add .gitprov/config.toml
 step git commit -q -m "Artifacts go to ../artifact-store"
-step git notes --ref=gitprov add -m '{"at":"2026-01-01T00:00:00Z","id":"01DEMO","type":"eval","metric":"acc","value":0.91}' HEAD
+step git notes --ref=gitprov append -m '{"at":"2026-01-01T00:00:00Z","id":"01DEMO","type":"eval","metric":"acc","value":0.91}' HEAD
 
 say "git push: pre-push uploads every artifact the new commits name, then syncs notes, then the refs move"
 step git push -u origin main

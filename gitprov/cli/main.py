@@ -11,6 +11,8 @@ from gitprov.cli import (
     artifacts_cmds,
     doctor_cmd,
     lineage_cmds,
+    notes_cmds,
+    run_cmds,
     setup_cmds,
     sync_cmds,
 )
@@ -58,12 +60,16 @@ app.command("checkout")(artifacts_cmds.checkout)
 app.command("verify")(artifacts_cmds.verify)
 app.command("untrack")(artifacts_cmds.untrack)
 app.command("gc")(artifacts_cmds.gc)
-app.command("lineage")(lineage_cmds.lineage)
+# Options after the command (gitprov run python x.py --lr 3) belong to the command.
+app.command("run", context_settings={"allow_interspersed_args": False})(run_cmds.run)
 app.command("log")(lineage_cmds.log)
+app.command("lineage")(lineage_cmds.lineage)
 app.add_typer(sync_cmds.remote_app, name="remote")
 app.command("push")(sync_cmds.push)
 app.command("fetch")(sync_cmds.fetch)
 app.command("pull")(sync_cmds.pull)
+sync_cmds.notes_app.command("rebuild")(notes_cmds.rebuild)
+sync_cmds.notes_app.command("reattach")(notes_cmds.reattach)
 app.add_typer(sync_cmds.notes_app, name="notes")
 
 
