@@ -205,7 +205,7 @@ class History:
                 author = commit.author
                 yield CommitInfo(
                     id=str(commit.id),
-                    parents=tuple(str(p) for p in commit.parent_ids),
+                    parents=tuple(map(str, commit.parent_ids)),
                     tree=str(commit.tree_id),
                     author=author.name,
                     email=author.email,
@@ -247,8 +247,9 @@ class History:
 
     # -- blobs and trees ----------------------------------------------------------------
 
-    def read_blob(self, blob: str) -> bytes:
-        """A blob's bytes (cached: records are read many times by a lineage query)."""
+    def read_blob(self, blob: str, *, cache: bool = True) -> bytes:
+        """A blob's bytes; kept for the next call unless ``cache`` is False (a note is read
+        once, a run record or environment snapshot many times)."""
         data = self._blobs.get(blob)
         if data is None:
             import pygit2  # noqa: PLC0415 - loaded by __init__ already
@@ -260,7 +261,8 @@ class History:
                     f"object {blob} is missing from the repository",
                     "Fetch it again ('git fetch') or check the repository with 'git fsck'",
                 ) from None
-            self._blobs[blob] = data
+            if cache:
+                self._blobs[blob] = data
         return data
 
     def entry_at(self, treeish: str, path: str) -> tuple[str, str] | None:

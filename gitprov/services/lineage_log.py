@@ -12,11 +12,10 @@ the history is still shown.
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ from gitprov.errors import GitprovError, UsageError
 from gitprov.model import commit_record, runrecord
 from gitprov.model import digest as digests
 from gitprov.model.runrecord import ArtifactRef
-
-ENVS_DIR = ".gitprov/envs"  # = gitprov.model.environment.ENVS_DIR
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class ChangeView:
     change: str  # added | modified | deleted
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a log makes thousands, and frozen costs 3x to build
 class LogEntry:
     """One commit of ``gitprov log``.
 
@@ -186,7 +183,7 @@ class _Reader:
         warnings: list[str] = []
         short = commit.id[:12]
         records = self._records(note_blob, short, warnings) if note_blob else []
-        record = commit_record.current(records, commit.id) if records else None
+        record = _current(records, commit.id)
         copied: tuple[str, ...] = ()
         others: tuple[Mapping[str, Any], ...] = ()
         if len(records) > (record is not None):  # anything besides this commit's record
@@ -213,10 +210,8 @@ class _Reader:
             )
         rid = str(record.get("id"))
         env = _text(record.get("env"))
-        runs = tuple(
-            self._run(tree, runrecord.run_id_of(r), short, warnings)
-            for r in _strings(record, "runs", short, rid, warnings)
-        )
+        run_ids = _strings(record, "runs", short, rid, warnings)
+        runs = tuple([self._run(tree, runrecord.run_id_of(r), short, warnings) for r in run_ids])
         return LogEntry(
             commit.id,
             commit.parents,
@@ -238,14 +233,14 @@ class _Reader:
         )
 
     def _records(self, blob: str, short: str, warnings: list[str]) -> list[dict[str, Any]]:
-        text = self.history.read_blob(blob).decode("utf-8", errors="replace")
+        text = self.history.read_blob(blob, cache=False).decode("utf-8", errors="replace")
         records: list[dict[str, Any]] = []
         # Only "\n" ends a line (see gitprov.model.notes.parse_lines).
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = _json_line(line)
             except ValueError:
                 warnings.append(f"commit {short}: note line {number} is not valid JSON; skipped")
                 continue
@@ -302,105 +297,57 @@ class _Reader:
 
 
 class EnvSummaries:
-    """One-line summaries of environment snapshots ``.gitprov/envs/<hex>.json``, each
-    read and summarised once.
-
-    The summary comes from ``gitprov.services.environment.summary`` when that module is
-    there, else from :func:`summarise` here (the same facts, less polish).
-    """
+    """One-line summaries of environment snapshots ``.gitprov/envs/<hex>.json`` (as
+    ``gitprov.model.environment.summary`` writes them), each read and summarised once."""
 
     def __init__(self, history: History) -> None:
         self.history = history
         self._done: dict[str, str | None] = {}
-        self._summary: Callable[[bytes, str], str] | None = None
 
     def summary(self, tree: str, env: str, short: str, warnings: list[str]) -> str | None:
         """The summary of snapshot ``env`` as stored in ``tree`` (a commit's tree);
         None, and a warning naming commit ``short``, when it is missing or unreadable."""
         if env in self._done:
             return self._done[env]
-        path = f"{ENVS_DIR}/{env.removeprefix(digests.PREFIX)}.json"
+        # Loaded on the first snapshot: a log of commits without runs does not pay for it.
+        from gitprov.model import environment  # noqa: PLC0415
+
+        path = environment.snapshot_path(env) if digests.is_digest(env) else env
         data = self.history.blob_at(tree, path)
         text: str | None = None
         if data is None:
             warnings.append(f"commit {short}: environment {path} is not in it")
         else:
             try:
-                text = self._summariser()(data, f"{path}@{short}")
-            except (GitprovError, ValueError, TypeError, KeyError, AttributeError) as exc:
-                warnings.append(f"commit {short}: cannot read {path} ({exc})")
+                text = environment.summary(environment.loads(data, source=f"{path}@{short}"))
+            except GitprovError as exc:
+                warnings.append(f"commit {short}: {exc.problem}; environment not shown")
         self._done[env] = text
         return text
 
-    def _summariser(self) -> Callable[[bytes, str], str]:
-        if self._summary is None:
-            self._summary = _environment_summariser() or _local_summariser
-        return self._summary
+
+_DECODER = json.JSONDecoder()
 
 
-def _environment_summariser() -> Callable[[bytes, str], str] | None:
-    """``gitprov.services.environment.summary`` when that module is there (optional here,
-    so that either side can change alone)."""
-    try:
-        service = importlib.import_module("gitprov.services.environment")
-    except ImportError:
-        return None
-    summary = getattr(service, "summary", None)
-    if not callable(summary):
-        return None
-
-    def summarise_with_service(data: bytes, source: str) -> str:
-        return str(summary(_snapshot(data, source)))
-
-    return summarise_with_service
+def _json_line(line: str) -> Any:
+    """``json.loads(line)`` for a line that is already stripped of its newline (a record
+    line has no other whitespace around it; the general path handles any that does)."""
+    if line[:1].isspace():
+        return json.loads(line)
+    value, end = _DECODER.raw_decode(line)
+    if end != len(line) and line[end:].strip():
+        raise ValueError(f"extra data at column {end + 1}")
+    return value
 
 
-def _snapshot(data: bytes, source: str) -> dict[str, Any]:
-    raw = json.loads(data)
-    if not isinstance(raw, dict):
-        raise ValueError(f"{source} is not a JSON object")
-    return raw
-
-
-def _local_summariser(data: bytes, source: str) -> str:
-    return summarise(_snapshot(data, source))
-
-
-def summarise(snapshot: Mapping[str, Any]) -> str:
-    """``Python 3.11.9, Linux x86_64, 213 packages, 2x NVIDIA A100 (CUDA 12.2)``.
-
-    >>> summarise({"python": {"version": "3.12.1"}, "packages": ["a==1"], "gpu": None})
-    'Python 3.12.1, 1 packages, no GPU'
-    """
-
-    def table(key: str) -> Mapping[str, Any]:
-        value = snapshot.get(key)
-        return value if isinstance(value, dict) else {}
-
-    parts = []
-    if table("python").get("version"):
-        parts.append(
-            f"{table('python').get('implementation') or 'Python'} "
-            f"{table('python')['version']}".replace("CPython", "Python")
-        )
-    plat = table("platform")
-    if plat.get("system"):
-        parts.append(" ".join(str(p) for p in (plat["system"], plat.get("machine")) if p))
-    packages = snapshot.get("packages")
-    if isinstance(packages, list | dict):
-        parts.append(f"{len(packages)} packages")
-    gpu = table("gpu")
-    devices = gpu.get("devices") if isinstance(gpu.get("devices"), list) else []
-    if devices:
-        names = sorted({str(d.get("name")) for d in devices if isinstance(d, dict)})
-        cuda = f" (CUDA {gpu['cuda']})" if gpu.get("cuda") else ""
-        parts.append(f"{len(devices)}x {'/'.join(names)}{cuda}")
-    elif "gpu" in snapshot:
-        parts.append("no GPU")
-    container = table("container")
-    if container.get("image"):
-        parts.append(f"image {container['image']}")
-    return ", ".join(parts) or "(empty snapshot)"
+def _current(records: Sequence[Mapping[str, Any]], commit: str) -> Mapping[str, Any] | None:
+    """``commit_record.current``, with a shortcut for the usual note: one record, this
+    commit's own."""
+    if len(records) == 1:
+        only = records[0]
+        if only.get("type") == commit_record.COMMIT_TYPE and only.get("commit") == commit:
+            return only
+    return commit_record.current(records, commit) if records else None
 
 
 def _side_records(
@@ -419,9 +366,20 @@ def _side_records(
     return tuple(sorted(copied)), tuple(r for r in live if r.get("type") not in skip)
 
 
+_OFFSETS: dict[int, str] = {}
+
+
 def _date(seconds: int, offset_minutes: int) -> str:
-    zone = UTC if offset_minutes == 0 else timezone(timedelta(minutes=offset_minutes))
-    return datetime.fromtimestamp(seconds, zone).isoformat()
+    """ISO 8601 in the author's own offset, like ``git log --date=iso-strict``.
+
+    >>> _date(0, 90)
+    '1970-01-01T01:30:00+01:30'
+    """
+    suffix = _OFFSETS.get(offset_minutes)
+    if suffix is None:
+        sign, minutes = ("+", offset_minutes) if offset_minutes >= 0 else ("-", -offset_minutes)
+        suffix = _OFFSETS[offset_minutes] = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds + offset_minutes * 60)) + suffix
 
 
 def _text(value: object) -> str | None:
@@ -442,6 +400,8 @@ def _artifacts(
     record: Mapping[str, Any], short: str, rid: str, warnings: list[str]
 ) -> tuple[ChangeView, ...]:
     value = record.get("artifacts", [])
+    if not value and isinstance(value, list):
+        return ()
     changes = []
     for item in value if isinstance(value, list) else [None]:
         if (
