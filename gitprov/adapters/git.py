@@ -380,3 +380,76 @@ def show_file(cwd: Path, rev: str, path: str) -> str | None:
     """The text of ``path`` at ``rev`` (None when it does not exist there)."""
     proc = git(["show", f"{rev}:{path}"], cwd=cwd, check=False)
     return proc.stdout if proc.returncode == 0 else None
+
+
+# --- gitprov rerun: committed files by path, throwaway worktrees -------------------------
+
+
+def tree_files(cwd: Path, rev: str, directory: str) -> list[str]:
+    """Paths (from the top) of the files below ``directory`` in ``rev``'s tree; empty
+    when ``rev`` names no commit (a repository without commits) or the folder is absent."""
+    proc = git(
+        ["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, "--", directory],
+        cwd=cwd,
+        check=False,
+    )
+    return [name for name in proc.stdout.split("\0") if name] if proc.returncode == 0 else []
+
+
+def commits_adding(cwd: Path, pathspec: str, *, every_ref: bool) -> list[tuple[str, str]]:
+    """``(commit, path)`` for each commit that added a file matching ``pathspec``, newest
+    first: in HEAD's history, or with ``every_ref`` in that of every ref (branches, tags,
+    remote-tracking branches, the stash). Empty in a repository without commits."""
+    scope = ["--all"] if every_ref else ["HEAD"]
+    proc = git(
+        [
+            *("log", *scope, "--diff-filter=A", "--no-renames", "--name-only"),
+            *("--format=commit %H", "--", pathspec),
+        ],
+        cwd=cwd,
+        check=False,
+    )
+    found: list[tuple[str, str]] = []
+    commit = ""
+    for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
+        if line.startswith("commit "):
+            commit = line[len("commit ") :]
+        elif line and commit:
+            found.append((commit, line))
+    return found
+
+
+def add_worktree(cwd: Path, path: Path, commit: str) -> None:
+    """Check ``commit`` out, detached, into a new linked worktree at ``path``.
+
+    No hook runs (``core.hooksPath=/dev/null``): post-checkout hooks (gitprov's, the
+    team's) are for a user's own checkouts, not for a throwaway copy.
+    """
+    proc = git(
+        [
+            *("-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--quiet"),
+            *("--", str(path), commit),
+        ],
+        cwd=cwd,
+        check=False,
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise GitCommandError(
+            f"cannot create a worktree of {commit[:12]} at {path}: "
+            + (lines[0] if lines else f"exit {proc.returncode}"),
+            "Check the free space of the temp folder ($TMPDIR) and 'git worktree list', then retry",
+        )
+
+
+def remove_worktree(cwd: Path, path: Path) -> bool:
+    """Remove a linked worktree, changes, untracked files and locks included, and prune
+    its administrative files; True when it is gone. Never raises: it runs in cleanup,
+    where an error would hide the one that is being handled."""
+    import shutil  # noqa: PLC0415 - only cleanup needs it
+
+    removed = git(["worktree", "remove", "--force", "--force", str(path)], cwd=cwd, check=False)
+    if removed.returncode != 0:
+        shutil.rmtree(path, ignore_errors=True)
+    git(["worktree", "prune"], cwd=cwd, check=False)
+    return not path.exists()

@@ -12,6 +12,7 @@ from gitprov.cli import (
     doctor_cmd,
     lineage_cmds,
     notes_cmds,
+    rerun_cmd,
     run_cmds,
     setup_cmds,
     sync_cmds,
@@ -62,6 +63,7 @@ app.command("untrack")(artifacts_cmds.untrack)
 app.command("gc")(artifacts_cmds.gc)
 # Options after the command (gitprov run python x.py --lr 3) belong to the command.
 app.command("run", context_settings={"allow_interspersed_args": False})(run_cmds.run)
+app.command("rerun")(rerun_cmd.rerun)
 app.command("log")(lineage_cmds.log)
 app.command("lineage")(lineage_cmds.lineage)
 app.add_typer(sync_cmds.remote_app, name="remote")
