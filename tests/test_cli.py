@@ -14,9 +14,13 @@ from tests.conftest import Result, run_gitprov
 
 COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
+    *("run", "rerun", "log", "lineage"),
     *("push", "fetch", "pull", "remote", "notes"),
 ]
-SUBCOMMANDS = ["remote add", "remote list", "remote remove", "notes sync"]
+SUBCOMMANDS = [
+    *("remote add", "remote list", "remote remove"),
+    *("notes sync", "notes rebuild", "notes reattach"),
+]
 
 
 def test_version(gitprov: Callable[..., Result]) -> None:

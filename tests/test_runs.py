@@ -261,3 +261,21 @@ def test_an_environment_probe_failure_is_a_warning_and_the_run_is_still_recorded
     (path,) = (project / runrecord.RUNS_DIR).glob("*.json")
     assert runrecord.loads(path.read_bytes(), source="t").env is None
     assert git(project, "status", "--porcelain").strip() == ""
+
+
+def test_a_nan_metric_is_refused_in_one_line_not_a_crash(project: Path) -> None:
+    result = run_gitprov(
+        project,
+        "run",
+        "-i",
+        "data",
+        "--metrics",
+        "m.json",
+        "--",
+        sys.executable,
+        "-c",
+        "open('m.json','w').write('{\"loss\": NaN}')",
+    )
+    assert result.exit_code == 1, result.stderr
+    assert "m.json is not valid JSON (NaN is not a JSON number" in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -107,7 +107,7 @@ def _read_metrics(ws: Workspace, cwd: Path, files: Sequence[str]) -> dict[str, A
         path = workspace.inside_worktree(ws, cwd, raw)
         rel = ws.display(path)
         try:
-            metrics[rel] = json.loads(path.read_text(encoding="utf-8"))
+            metrics[rel] = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_nan)
         except FileNotFoundError:
             raise GitprovError(
                 f"the command succeeded but did not write the metrics file {rel}",
@@ -119,6 +119,12 @@ def _read_metrics(ws: Workspace, cwd: Path, files: Sequence[str]) -> dict[str, A
                 "Nothing was recorded: make the script write JSON there, then rerun",
             ) from None
     return metrics
+
+
+def _no_nan(name: str) -> Any:
+    # Python's json reads NaN and Infinity, but they are not JSON: no other tool could read
+    # the run record back. A metric that diverged should be recorded as text, not NaN.
+    raise ValueError(f'{name} is not a JSON number (write it as a string, e.g. "{name}")')
 
 
 def _refs(report: track.TrackReport) -> tuple[ArtifactRef, ...]:
