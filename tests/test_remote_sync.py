@@ -168,7 +168,7 @@ def test_push_uploads_then_a_second_clone_pulls_verified_artifacts_and_notes(
         a,
         "notes",
         "--ref=gitprov",
-        "add",
+        "append",  # the post-commit hook already wrote the commit's record
         "-m",
         '{"at":"2026-01-01T00:00:00Z","id":"x","type":"eval"}',
     )
