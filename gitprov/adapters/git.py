@@ -294,17 +294,19 @@ def changed_paths(cwd: Path) -> list[str]:
 def diff_bytes(cwd: Path, base: str | None) -> bytes:
     """``git diff --binary`` of the work tree against ``base`` (the empty tree when None)."""
     empty_tree = git(["hash-object", "-t", "tree", "/dev/null"], cwd=cwd).stdout.strip()
-    proc = subprocess.run(
-        ["git", "diff", "--binary", "--no-color", "--no-ext-diff", base or empty_tree],
+    return _git_bytes(
+        ["diff", "--binary", "--no-color", "--no-ext-diff", base or empty_tree],
         cwd=cwd,
-        capture_output=True,
-        check=False,
+        fix="Check that the repository is healthy ('git status'), then retry",
     )
+
+
+def _git_bytes(args: list[str], *, cwd: Path, fix: str, stdin: bytes | None = None) -> bytes:
+    """``git ARGS`` with binary output (diffs and patches are not always UTF-8)."""
+    proc = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False)
     if proc.returncode != 0:
-        raise GitCommandError(
-            "'git diff' failed: " + proc.stderr.decode(errors="replace").strip()[:200],
-            "Check that the repository is healthy ('git status'), then retry",
-        )
+        detail = proc.stderr.decode(errors="replace").strip()[:200]
+        raise GitCommandError(f"'git {args[0]}' failed: {detail}", fix)
     return proc.stdout
 
 
@@ -353,20 +355,14 @@ def patch_ids(cwd: Path, commits: list[str]) -> dict[str, str]:
     """Commit -> ``git patch-id --stable`` (same change, same id; merges have none)."""
     if not commits:
         return {}
-    log = subprocess.run(
-        ["git", "log", "--no-walk=unsorted", "--stdin", "-p", "--no-color", "--format=commit %H"],
+    log = _git_bytes(
+        ["log", "--no-walk=unsorted", "--stdin", "-p", "--no-color", "--format=commit %H"],
         cwd=cwd,
-        input="".join(f"{c}\n" for c in commits).encode(),
-        capture_output=True,
-        check=False,
+        stdin="".join(f"{c}\n" for c in commits).encode(),
+        fix="Check that the commits exist ('git cat-file -t COMMIT'), then retry",
     )
-    if log.returncode != 0:
-        raise GitCommandError(
-            "'git log -p' failed: " + log.stderr.decode(errors="replace").strip()[:200],
-            "Check that the commits exist ('git cat-file -t COMMIT'), then retry",
-        )
     proc = subprocess.run(
-        ["git", "patch-id", "--stable"], cwd=cwd, input=log.stdout, capture_output=True, check=False
+        ["git", "patch-id", "--stable"], cwd=cwd, input=log, capture_output=True, check=False
     )
     ids: dict[str, str] = {}
     for line in proc.stdout.decode().splitlines():

@@ -44,8 +44,8 @@ def new_ulid(now_ms: int | None = None) -> str:
     return "".join(chars)
 
 
-def ulid_time_ms(ulid: str) -> int:
-    """The millisecond timestamp a ULID was made at (raises ValueError if malformed)."""
+def ulid_int(ulid: str) -> int:
+    """The 128-bit value of a ULID (Crockford base32, any case); ValueError if malformed."""
     if len(ulid) != ULID_LENGTH or ulid[0] not in "01234567":
         raise ValueError(f"not a ULID: {ulid!r}")
     value = 0
@@ -54,7 +54,12 @@ def ulid_time_ms(ulid: str) -> int:
         if digit < 0:
             raise ValueError(f"not a ULID: {ulid!r}")
         value = (value << 5) | digit
-    return value >> 80
+    return value
+
+
+def ulid_time_ms(ulid: str) -> int:
+    """The millisecond timestamp a ULID was made at (raises ValueError if malformed)."""
+    return ulid_int(ulid) >> 80
 
 
 def format_at(at: datetime) -> str:

@@ -31,7 +31,7 @@ from gitprov.model.exports.context import (
     unique,
 )
 from gitprov.model.lineage_graph import ArtifactNode, LineageGraph, RunNode
-from gitprov.model.notes import CROCKFORD, ULID_LENGTH
+from gitprov.model.notes import CROCKFORD, ulid_int
 
 SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
 SCHEMA_URL = SPEC + "#/$defs/RunEvent"
@@ -52,15 +52,7 @@ def ulid_to_uuid(ulid: str) -> uuid.UUID:
     >>> str(ulid_to_uuid("00000000000000000000000001"))
     '00000000-0000-0000-0000-000000000001'
     """
-    if len(ulid) != ULID_LENGTH or ulid[0] not in "01234567":
-        raise ValueError(f"not a ULID: {ulid!r}")
-    value = 0
-    for char in ulid.upper():
-        digit = CROCKFORD.find(char)
-        if digit < 0:
-            raise ValueError(f"not a ULID: {ulid!r}")
-        value = (value << 5) | digit
-    return uuid.UUID(int=value)
+    return uuid.UUID(int=ulid_int(ulid))
 
 
 def uuid_to_ulid(value: uuid.UUID) -> str:
