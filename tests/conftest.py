@@ -119,3 +119,14 @@ def bare_remote(tmp_path: Path) -> Path:
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     return remote
+
+
+def ml_project(repo: Path, gitprov: Callable[..., Result], train_script: str) -> Path:
+    """``repo`` made a small ML project: gitprov set up, ``train.py`` and a one-file
+    dataset ``data/`` (not tracked yet), ``metrics.json`` ignored, all committed but data."""
+    assert gitprov("init").exit_code == 0
+    gen(repo, {"train.py": train_script, "data/a.csv": "1,2\n"})
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text() + "metrics.json\n")
+    git(repo, "add", ".gitignore", ".gitprov", "train.py")
+    git(repo, "commit", "-q", "-m", "project")
+    return repo

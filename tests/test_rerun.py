@@ -31,7 +31,7 @@ from gitprov.model.rerun_compare import (
     flatten,
 )
 from gitprov.services import rerun
-from tests.conftest import Result, gen, git, run_gitprov
+from tests.conftest import Result, gen, git, ml_project, run_gitprov
 
 TRAIN = """\
 import json, os, pathlib, sys
@@ -50,14 +50,7 @@ sys.exit(int(os.environ.get("EXIT", "0")))
 
 @pytest.fixture
 def project(committed_repo: Path, gitprov: Callable[..., Result]) -> Path:
-    assert gitprov("init").exit_code == 0
-    gen(committed_repo, {"train.py": TRAIN, "data/a.csv": "1,2\n"})
-    (committed_repo / ".gitignore").write_text(
-        (committed_repo / ".gitignore").read_text() + "metrics.json\n"
-    )
-    git(committed_repo, "add", ".gitignore", ".gitprov", "train.py")
-    git(committed_repo, "commit", "-q", "-m", "project")
-    return committed_repo
+    return ml_project(committed_repo, gitprov, TRAIN)
 
 
 def record_run(repo: Path, *extra: str, env: dict[str, str] | None = None) -> str:

@@ -17,7 +17,7 @@ from gitprov.errors import UsageError
 from gitprov.model import runrecord
 from gitprov.model.notes import parse_lines
 from gitprov.services import runs
-from tests.conftest import Result, gen, git, run_gitprov
+from tests.conftest import Result, gen, git, ml_project, run_gitprov
 
 TRAIN = """\
 import json, pathlib, sys
@@ -31,14 +31,7 @@ sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 
 @pytest.fixture
 def project(committed_repo: Path, gitprov: Callable[..., Result]) -> Path:
-    assert gitprov("init").exit_code == 0
-    gen(committed_repo, {"train.py": TRAIN, "data/a.csv": "1,2\n"})
-    (committed_repo / ".gitignore").write_text(
-        (committed_repo / ".gitignore").read_text() + "metrics.json\n"
-    )
-    git(committed_repo, "add", ".gitignore", ".gitprov", "train.py")
-    git(committed_repo, "commit", "-q", "-m", "project")
-    return committed_repo
+    return ml_project(committed_repo, gitprov, TRAIN)
 
 
 def train(repo: Path, *extra: str, code: int = 0) -> Result:
