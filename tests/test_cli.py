@@ -15,11 +15,13 @@ from tests.conftest import Result, run_gitprov
 COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
-    *("push", "fetch", "pull", "remote", "notes"),
+    *("push", "fetch", "pull", "remote", "notes", "decision"),
 ]
 SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),
     *("notes sync", "notes rebuild", "notes reattach"),
+    *("decision new", "decision accept", "decision reject", "decision deprecate"),
+    *("decision supersede", "decision list"),
 ]
 
 

@@ -449,3 +449,11 @@ def remove_worktree(cwd: Path, path: Path) -> bool:
         shutil.rmtree(path, ignore_errors=True)
     git(["worktree", "prune"], cwd=cwd, check=False)
     return not path.exists()
+
+
+def editor(cwd: Path) -> str | None:
+    """The editor git would open (``git var GIT_EDITOR``: GIT_EDITOR, core.editor, VISUAL,
+    EDITOR, then git's default), as a shell command line; None when there is none."""
+    proc = git(["var", "GIT_EDITOR"], cwd=cwd, check=False)
+    value = proc.stdout.strip()
+    return value if proc.returncode == 0 and value else None

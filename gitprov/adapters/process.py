@@ -55,3 +55,10 @@ def run_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None
             # whether to stop, and its exit status is what gitprov reports.
             continue
     return 128 - code if code < 0 else code
+
+
+def edit(editor: str, path: Path, *, cwd: Path) -> int:
+    """Open ``path`` in ``editor`` (a shell command line, as git runs it); its exit status."""
+    # As git does: the editor value may carry arguments ("code --wait"), so the shell splits
+    # it, and the file name is passed as a separate argument, never interpolated.
+    return run_command(["/bin/sh", "-c", f'{editor} "$@"', editor, str(path)], cwd=cwd)

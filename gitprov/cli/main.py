@@ -9,6 +9,7 @@ import typer
 from gitprov import __version__
 from gitprov.cli import (
     artifacts_cmds,
+    decision_cmds,
     doctor_cmd,
     lineage_cmds,
     notes_cmds,
@@ -73,6 +74,7 @@ app.command("pull")(sync_cmds.pull)
 sync_cmds.notes_app.command("rebuild")(notes_cmds.rebuild)
 sync_cmds.notes_app.command("reattach")(notes_cmds.reattach)
 app.add_typer(sync_cmds.notes_app, name="notes")
+app.add_typer(decision_cmds.decision_app, name="decision")
 
 
 def main() -> None:

@@ -1,0 +1,135 @@
+"""``gitprov decision``: the decision log (new, accept, reject, deprecate, supersede, list)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gitprov.cli.errors import handles_errors
+from gitprov.cli.options import JsonOutput
+from gitprov.cli.render import print_json
+
+decision_app = typer.Typer(help="The decision log: why models change, as versioned records.")
+
+IdArg = Annotated[str, typer.Argument(help="The decision's ID, e.g. 7K2M9Q (any case).")]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@decision_app.command("new")
+@handles_errors
+def new(
+    title: Annotated[str, typer.Argument(help="What is being decided, in a few words.")],
+    hypothesis: Annotated[
+        str | None, typer.Option(help="What you expect to happen, and why.")
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="A metric the decision should move (repeatable)."),
+    ] = None,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option("--expect", help="increase or decrease, one per --metric, in the same order."),
+    ] = None,
+    no_edit: Annotated[
+        bool, typer.Option("--no-edit", help="Do not open the editor (it opens on a terminal).")
+    ] = False,
+    json_output: JsonOutput = False,
+) -> None:
+    """Create a proposed decision record in decisions/ from the template, and print the
+    commit trailer that references it."""
+    from gitprov.adapters import git, process
+    from gitprov.errors import UsageError
+    from gitprov.services import decisions
+
+    metrics, expects = metric or [], expect or []
+    if len(metrics) != len(expects):
+        raise UsageError(
+            f"{len(metrics)} --metric but {len(expects)} --expect",
+            "Give one --expect increase|decrease after each --metric",
+        )
+    pairs = list(zip(metrics, expects, strict=True))
+    record = decisions.new(cwd=Path.cwd(), title=title, hypothesis=hypothesis, metrics=pairs)
+    if json_output:
+        print_json(
+            {"id": record.decision.id, "path": _relative(record.path), "trailer": record.trailer}
+        )
+        return
+    typer.echo(f"created {_relative(record.path)} (proposed)")
+    typer.echo(f"reference it in commits with the trailer:  {record.trailer}")
+    if not no_edit and sys.stdin.isatty() and sys.stdout.isatty():
+        editor = git.editor(Path.cwd())
+        if editor is not None:
+            process.edit(editor, record.path, cwd=Path.cwd())
+
+
+def _status_command(status: str, verb: str) -> None:
+    @decision_app.command(verb, help=f"Mark a decision {status} (legal moves only).")
+    @handles_errors
+    def command(ident: IdArg) -> None:
+        from gitprov.services import decisions
+
+        record = decisions.set_status(cwd=Path.cwd(), ident=ident, status=status)
+        typer.echo(f"{record.decision.id} is now {status}: {_relative(record.path)}")
+
+
+_status_command("accepted", "accept")
+_status_command("rejected", "reject")
+_status_command("deprecated", "deprecate")
+
+
+@decision_app.command("supersede")
+@handles_errors
+def supersede(
+    old: IdArg,
+    by: Annotated[str, typer.Option("--by", help="The decision that replaces it.")],
+) -> None:
+    """Mark OLD superseded by another decision; both records link to each other."""
+    from gitprov.services import decisions
+
+    old_record, new_record = decisions.supersede(cwd=Path.cwd(), old=old, by=by)
+    typer.echo(
+        f"{old_record.decision.id} is superseded by {new_record.decision.id} "
+        f"({_relative(old_record.path)}, {_relative(new_record.path)})"
+    )
+
+
+@decision_app.command("list")
+@handles_errors
+def list_(
+    status: Annotated[str | None, typer.Option(help="Only decisions with this status.")] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """The decisions in decisions/, oldest first."""
+    from gitprov.services import decisions
+
+    found = decisions.list_records(cwd=Path.cwd(), status=status)
+    if json_output:
+        print_json(
+            [
+                {
+                    "id": r.decision.id,
+                    "title": r.decision.title,
+                    "status": r.decision.status,
+                    "created": r.decision.created,
+                    "supersedes": list(r.decision.supersedes),
+                    "superseded_by": list(r.decision.superseded_by),
+                    "path": _relative(r.path),
+                }
+                for r in found
+            ]
+        )
+        return
+    for r in found:
+        d = r.decision
+        typer.echo(f"{d.id}  {d.status:<10}  {d.created}  {d.title}")
+    if not found:
+        typer.echo("no decisions yet: 'gitprov decision new TITLE' creates one", err=True)
