@@ -126,15 +126,22 @@ step git commit -q -m "Tiny model: training and fine-tuning scripts"
 : > "$GITPROV_TRACE"
 step gitprov run -i data -o models/tiny.pt -p lr=0.5 -p epochs=3 --seed 7 --metrics metrics.json \
     -m "Train the tiny model" -- python train_tiny.py 0.5 3 7
+say "Why the next run: a decision record, then the run that references it"
+step gitprov decision new "Fine-tune with a smaller bias" --metric train_accuracy --expect increase --no-edit
+decision=$(cd decisions && ls | head -1 | cut -c1-6)
+step gitprov decision accept "$decision"
+step git add decisions
+step git commit -q -m "Decision $decision: fine-tune with a smaller bias"
 step gitprov run -i models/tiny.pt -o models/tuned.pt -m "Fine-tune the tiny model
 
-Decision: 0001" -- python finetune.py
+Decision: $decision" -- python finetune.py
 hooks_ran
 step git log --oneline -3
 step cat models/tuned.pt.gitprov
 
 say "gitprov log --lineage: for each commit, its run, inputs, outputs, decisions, environment, checklist"
-step gitprov log --lineage -n 4
+step gitprov log --lineage -n 5
+step gitprov decision list
 
 say "The lineage of the fine-tuned checkpoint, upstream to the dataset, as a Mermaid graph"
 step gitprov lineage models/tuned.pt
