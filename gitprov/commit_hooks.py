@@ -53,10 +53,27 @@ def post_rewrite(args: Sequence[str], stdin: bytes) -> int:
 
         pairs = commit_lineage.parse_rewrite_stdin(stdin.decode("ascii", errors="replace"))
         if not pairs:  # run by a hook manager that does not pass git's stdin on
+            command = args[0] if args else os.environ.get("PRE_COMMIT_REWRITE_COMMAND", "")
+            if command == "amend":  # only HEAD was rewritten (ORIG_HEAD is not set by amend)
+                return commit_lineage.post_commit(cwd=os.getcwd())
             return lineage_repair.record_rewritten_without_pairs(cwd=Path.cwd())
         return lineage_repair.post_rewrite(cwd=Path.cwd(), pairs=pairs)
 
     return _guarded("record lineage for the rewritten commits", work)
+
+
+def post_merge(args: Sequence[str], stdin: bytes) -> int:
+    """A merge commit made by ``git merge``/``git pull`` runs post-merge, not post-commit:
+    record it the same way (a fast-forward brings no new commit: nothing is added)."""
+    if args[:1] == ["1"]:
+        return 0  # a squash merge made no commit yet; 'git commit' will run post-commit
+
+    def work() -> object:
+        from gitprov.services import commit_lineage  # noqa: PLC0415
+
+        return commit_lineage.post_commit(cwd=os.getcwd())
+
+    return _guarded("record lineage for the merge", work)
 
 
 def _guarded(what: str, work: Callable[[], object]) -> int:

@@ -36,6 +36,7 @@ HANDLERS: dict[str, str] = {
     "pre-commit": "gitprov.commit_hooks:pre_commit",
     "post-commit": "gitprov.commit_hooks:post_commit",
     "post-rewrite": "gitprov.commit_hooks:post_rewrite",
+    "post-merge": "gitprov.commit_hooks:post_merge",
     "pre-push": "gitprov.hookcmds:pre_push",
 }
 

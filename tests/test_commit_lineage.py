@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -283,3 +284,58 @@ def test_a_failing_record_write_never_fails_the_commit_and_says_how_to_repair(re
     assert "could not record lineage for the commit" in lines[0]
     assert "gitprov notes rebuild" in lines[1]
     assert "Traceback" not in proc.stderr
+
+
+def test_a_commit_aborted_after_pre_commit_does_not_make_no_verify_look_checked(
+    repo: Path,
+) -> None:
+    gen(repo, {"a.txt": "a"})
+    git(repo, "add", "a.txt")
+    # pre-commit runs and marks the tree; the empty message then aborts the commit.
+    aborted = subprocess.run(
+        ["git", "-c", "core.editor=true", "commit", "--cleanup=strip", "-m", ""],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    assert aborted.returncode != 0
+    git(repo, "commit", "-q", "--no-verify", "-m", "same tree, hooks skipped")
+    assert own(repo)["checklist"] == "skipped"
+
+
+def test_a_marker_that_cannot_be_written_never_blocks_the_commit(repo: Path) -> None:
+    (repo / ".git" / "gitprov" / "checklist-passed").mkdir(parents=True)
+    gen(repo, {"b.txt": "b"})
+    git(repo, "add", "b.txt")
+    proc = subprocess.run(
+        ["git", "commit", "-q", "-m", "b"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert own(repo)["checklist"] == "skipped"
+
+
+def test_a_merge_commit_made_by_git_merge_gets_its_record(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit_file(repo, "f.txt")
+    git(repo, "checkout", "-q", "main")
+    commit_file(repo, "m.txt")
+    git(repo, "merge", "-q", "--no-edit", "feature")
+    assert len(git(repo, "rev-list", "--parents", "-n1", "HEAD").split()) == 3
+    assert own(repo)["source"] == "post-commit"
+    assert (
+        subprocess.run(
+            ["git", "merge", "-q", "--ff-only", "feature"], cwd=repo, check=False
+        ).returncode
+        == 0
+    )  # already merged: nothing new, nothing added
+    assert own(repo)["source"] == "post-commit"
+    result = subprocess.run(
+        [sys.executable, "-m", "gitprov", "verify", "--range", f"{base}..HEAD"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout

@@ -272,3 +272,39 @@ def test_a_nan_metric_is_refused_in_one_line_not_a_crash(project: Path) -> None:
     assert result.exit_code == 1, result.stderr
     assert "m.json is not valid JSON (NaN is not a JSON number" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_credentials_on_the_command_line_never_reach_the_record_or_the_commit(
+    project: Path,
+) -> None:
+    token = "hf_" + "a" * 34
+    result = run_gitprov(
+        project,
+        "run",
+        "-i",
+        "data",
+        "-p",
+        "api_key=s3cr3t",
+        "--",
+        sys.executable,
+        "-c",
+        "pass",
+        "--hf-token",
+        token,
+        "--url=https://u:pw@host/x",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "credentials on the command line or in --param were masked" in result.stderr
+    (path,) = (project / runrecord.RUNS_DIR).glob("*.json")
+    text = path.read_text() + git(project, "log", "-1", "--format=%B")
+    for secret in (token, "s3cr3t", "u:pw"):
+        assert secret not in text
+
+
+def test_an_output_git_tracks_is_refused_before_the_command_runs(project: Path) -> None:
+    result = run_gitprov(
+        project, "run", "-o", "train.py", "--", sys.executable, "-c", "open('ran', 'w')"
+    )
+    assert result.exit_code == 1
+    assert "git already tracks train.py" in result.stderr
+    assert not (project / "ran").exists()

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 COMMIT_TYPE = "commit"
 TOMBSTONE_TYPE = "tombstone"
 DECISION_TRAILER = "Decision"
+# Of several records naming one commit, the one written closest to the commit wins: the
+# post-commit hook saw the commit being made; post-rewrite and reattach inferred it; a
+# rebuild knows only the tree.
+_RANK = {"post-commit": 3, "post-rewrite": 2, "reattach": 2, "rebuild": 1}
 # Trailers: "Key: value" lines in the last paragraph of the message (git's rule, simplified:
 # every line of the last paragraph must look like one, except continuation lines).
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*\S)\s*$")
@@ -97,8 +101,8 @@ def current(records: Sequence[Mapping[str, Any]], commit: str) -> Mapping[str, A
     """The ``commit`` record that describes ``commit``, or None.
 
     Records copied from a rewritten commit name that commit and are skipped; of several
-    that name this one (a hook's and a later rebuild's), a hook-written one wins, then the
-    newest. Retracted records never count.
+    that name this one, post-commit's wins, then post-rewrite's or reattach's, then a
+    rebuild's; among equals the newest. Retracted records never count.
     """
     gone = retracted(records)
     mine = [
@@ -108,7 +112,7 @@ def current(records: Sequence[Mapping[str, Any]], commit: str) -> Mapping[str, A
     ]
     if not mine:
         return None
-    return max(mine, key=lambda r: (r.get("source") != "rebuild", str(r.get("at", ""))))
+    return max(mine, key=lambda r: (_RANK.get(str(r.get("source")), 0), str(r.get("at", ""))))
 
 
 def trailers(message: str) -> list[tuple[str, str]]:

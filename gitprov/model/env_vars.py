@@ -120,3 +120,36 @@ def filter_env(environ: Mapping[str, str], allow: Iterable[str]) -> dict[str, st
         for name, value in environ.items()
         if (name in exact or (prefixes and name.startswith(prefixes))) and not looks_secret(name)
     }
+
+
+def redact_argv(argv: list[str]) -> tuple[list[str], int]:
+    """``argv`` with credentials masked, and how many were: the value of an option whose
+    name looks secret (``--hf-token X``, ``--api-key=X``, ``--password X``), URL user-info
+    and known token shapes anywhere. A run record is committed and pushed: a token on the
+    command line must not travel with it (pass secrets through the environment instead).
+
+    >>> redact_argv(["train.py", "--hf-token", "abc", "--lr=0.1", "--api-key=k"])
+    (['train.py', '--hf-token', '***', '--lr=0.1', '--api-key=***'], 2)
+    """
+    out: list[str] = []
+    count = 0
+    mask_next = False
+    for arg in argv:
+        if mask_next:
+            out.append(REDACTED)
+            count += 1
+            mask_next = False
+            continue
+        name, eq, _ = arg.partition("=")
+        if arg.startswith("-") and looks_secret(name.lstrip("-").replace("-", "_")):
+            if eq:
+                out.append(f"{name}={REDACTED}")
+                count += 1
+            else:
+                out.append(arg)
+                mask_next = True
+            continue
+        masked = redact_value(arg)
+        count += masked != arg
+        out.append(masked)
+    return out, count

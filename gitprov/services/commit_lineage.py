@@ -54,15 +54,15 @@ def post_commit(*, cwd: str) -> Mapping[str, Any] | None:
     git_dir = gitlite.git_dir()
     if git_dir is None:
         return None
+    marker = checklist_marker.take(git_dir)  # taken first: a marker must never linger
     if any(os.path.isdir(os.path.join(git_dir, d)) for d in _REBASE_DIRS):
         return None  # post-rewrite records the rebased commits, knowing their originals
     facts = read("HEAD", cwd=cwd)
-    passed = checklist_marker.take(git_dir)
     origin = None
     picked = _read_head_file(git_dir, "CHERRY_PICK_HEAD")
     if picked:
         origin = {"cherry_picked_from": picked}
-    checklist: Checklist = "passed" if passed == facts.tree else "skipped"
+    checklist: Checklist = "passed" if checklist_marker.passed(marker, facts.tree) else "skipped"
     fields = fields_for(facts, checklist=checklist, source="post-commit", origin=origin)
     return append_record(cwd, facts.commit, fields)
 

@@ -29,7 +29,7 @@ from gitprov.adapters import git, process
 from gitprov.adapters.fs import atomic_write
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import digest as digests
-from gitprov.model import gitignore, runrecord
+from gitprov.model import env_vars, gitignore, runrecord
 from gitprov.model import pointer as pointers
 from gitprov.model.notes import format_at, new_ulid
 from gitprov.model.runrecord import ArtifactRef, RunRecord
@@ -188,6 +188,13 @@ def run(
             "write the output to a new path",
         )
     process.resolve_program(argv[0], cwd)  # a typo fails before anything else happens
+    for rel in [*input_paths, *output_paths]:
+        # Refused before the command runs: a long training run must not be lost to it.
+        if git.is_tracked(ws.top, ws.top / rel):
+            raise GitprovError(
+                f"git already tracks {rel}; gitprov keeps artifact bytes out of git",
+                f"Run 'git rm -r --cached {rel}' (the files stay on disk), then rerun",
+            )
     head = git.head_commit(ws.top)
     dirty = _check_clean(ws, [*input_paths, *output_paths])
     if dirty and not allow_dirty:
@@ -219,9 +226,19 @@ def run(
         track.track(cwd=ws.top, paths=output_paths, produced_by=ref) if output_paths else None
     )
     env_digest, env_path, warnings = _capture_env(ws, argv, cwd, env_allow)
+    safe_argv, masked = env_vars.redact_argv(list(argv))
+    safe_params = {
+        k: ("***" if env_vars.looks_secret(k) else env_vars.redact_value(v))
+        for k, v in (params or {}).items()
+    }
+    if masked or safe_params != dict(params or {}):
+        warnings.append(
+            "credentials on the command line or in --param were masked in the run record "
+            "(pass secrets through environment variables; 'gitprov rerun' cannot replay them)"
+        )
     record = RunRecord(
         id=run_id,
-        argv=tuple(argv),
+        argv=tuple(safe_argv),
         cwd=ws.display(cwd.resolve()) if cwd.resolve() != ws.top.resolve() else ".",
         started_at=format_at(started),
         ended_at=format_at(ended),
@@ -229,7 +246,7 @@ def run(
         head=head,
         dirty=bool(dirty),
         diff_digest=diff_digest,
-        params=dict(params or {}),
+        params=safe_params,
         seeds=tuple(seeds),
         inputs=_refs(in_report) if in_report else (),
         outputs=_refs(out_report) if out_report else (),
@@ -246,12 +263,14 @@ def run(
         if report is not None:
             staged += report.staged
     staged = sorted(set(staged))
+    subject = message or f"Run {' '.join(safe_argv)}"[:72]
+    # One lock across staging and the commit: two runs finishing together take turns
+    # instead of one failing on git's index.lock after its command has run.
     with ws.worktree_lock():
         git.stage(ws.top, [ws.top / p for p in staged])
-    if not commit:
-        return RunResult(code, record, None, tuple(staged), tuple(warnings))
-    subject = message or f"Run {' '.join(argv)}"[:72]
-    made = git.commit_paths(ws.top, staged, subject, [f"{runrecord.TRAILER}: {run_id}"])
+        if not commit:
+            return RunResult(code, record, None, tuple(staged), tuple(warnings))
+        made = git.commit_paths(ws.top, staged, subject, [f"{runrecord.TRAILER}: {run_id}"])
     return RunResult(code, record, made, tuple(staged), tuple(warnings))
 
 
