@@ -8,6 +8,7 @@ and repaired by ``notes rebuild``; squash and rebase merges by ``notes reattach`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -339,3 +340,62 @@ def test_a_merge_commit_made_by_git_merge_gets_its_record(repo: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_a_conflicted_cherry_pick_committed_by_hand_still_names_its_origin(repo: Path) -> None:
+    gen(repo, {"c.txt": "base\n"})
+    git(repo, "add", "c.txt")
+    git(repo, "commit", "-q", "-m", "c")
+    git(repo, "checkout", "-q", "-b", "side")
+    gen(repo, {"c.txt": "side\n"})
+    picked = commit_file(repo, "c.txt")
+    git(repo, "checkout", "-q", "main")
+    gen(repo, {"c.txt": "main\n"})
+    git(repo, "commit", "-q", "-am", "main changes c")
+    assert git(repo, "cherry-pick", picked, check=False) == "" or True
+    gen(repo, {"c.txt": "resolved\n"})
+    git(repo, "add", "c.txt")
+    git(repo, "commit", "-q", "--no-edit")
+    assert own(repo)["origin"] == {"cherry_picked_from": picked}
+
+
+def test_commits_made_at_a_rebase_edit_stop_get_records(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit_file(repo, "x.txt")
+    commit_file(repo, "y.txt")
+    env = {**os.environ, "GIT_SEQUENCE_EDITOR": "sed -i 1s/^pick/edit/"}
+    subprocess.run(["git", "rebase", "-q", "-i", base], cwd=repo, env=env, check=True)
+    git(repo, "reset", "-q", "HEAD^")
+    git(repo, "add", "x.txt")
+    git(repo, "commit", "-q", "-m", "x, part 1")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "x, part 2")
+    subprocess.run(
+        ["git", "rebase", "--continue"], cwd=repo, env=env, check=True, capture_output=True
+    )
+    for rev in ("HEAD", "HEAD~1", "HEAD~2"):
+        own(repo, rev)  # exactly one record each
+
+
+def test_a_stale_notes_lock_is_reported_at_once_with_its_fix(repo: Path) -> None:
+    (repo / ".git" / "refs" / "notes").mkdir(parents=True, exist_ok=True)
+    (repo / ".git" / "refs" / "notes" / "gitprov.lock").touch()
+    gen(repo, {"l.txt": "l"})
+    git(repo, "add", "l.txt")
+    proc = subprocess.run(
+        ["git", "commit", "-q", "-m", "l"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert "a stale refs/notes/gitprov.lock" in proc.stderr
+    assert "gitprov notes rebuild" in proc.stderr
+
+
+def test_cherry_pick_x_names_the_origin_when_nothing_else_does(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "side")
+    picked = commit_file(repo, "p.txt")
+    git(repo, "checkout", "-q", "main")
+    commit_file(repo, "q.txt")
+    # The pick made with hooks off; then the hook runs alone and has only the message.
+    git(repo, "-c", "core.hooksPath=/dev/null", "cherry-pick", "-x", picked)
+    code = "import sys; from gitprov.hookrun import main; sys.exit(main())"
+    subprocess.run([sys.executable, "-c", code, "post-commit"], cwd=repo, check=True)
+    assert own(repo)["origin"] == {"cherry_picked_from": picked}

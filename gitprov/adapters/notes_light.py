@@ -80,6 +80,12 @@ def _read_state(commit: str, cwd: str | None) -> tuple[str | None, str]:
     return (ref[0] if ref else None), text
 
 
+def _ident(value: str) -> str:
+    """A name or e-mail fast-import accepts: git's own identities cannot hold <, > or
+    newlines, but the environment can."""
+    return " ".join(value.replace("<", "").replace(">", "").split())
+
+
 def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
@@ -96,15 +102,15 @@ def append(
     ``unless(existing_note_text)`` true: write nothing (checked against the same note
     state the write would be conditional on, so it is race-free).
     """
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         old, existing = _read_state(commit, cwd)
         if unless is not None and unless(existing):
             return old
         text = merge_text(existing, lines)
         if text == existing:
             return old
-        name = os.environ.get("GIT_COMMITTER_NAME", "gitprov")
-        email = os.environ.get("GIT_COMMITTER_EMAIL", "gitprov@localhost")
+        name = _ident(os.environ.get("GIT_COMMITTER_NAME", "")) or "gitprov"
+        email = _ident(os.environ.get("GIT_COMMITTER_EMAIL", "")) or "gitprov@localhost"
         stream = b"".join(
             [
                 f"commit {NOTES_REF}\nmark :1\n".encode(),
@@ -124,7 +130,18 @@ def append(
             return new
         if code < 0:
             raise _fail("start git fast-import")
-        # Refused: another writer moved the notes (or created them) first. Start over.
+        now, _ = _read_state(commit, cwd)
+        if now == old:
+            # Nobody moved the notes, yet fast-import refused: retrying will not help.
+            raise NotesAppendError(
+                "git fast-import could not update refs/notes/gitprov, which no other writer "
+                "moved (a stale refs/notes/gitprov.lock left by a killed git?)",
+                "Remove .git/refs/notes/gitprov.lock if no git command is running, then run "
+                "'gitprov notes rebuild'",
+            )
+        # Refused: another writer moved the notes first. Start over after a short, random
+        # pause, so that writers racing for the ref spread out instead of colliding again.
+        time.sleep((0.005 + os.urandom(1)[0] / 255 * 0.02) * (attempt + 1))
     raise NotesAppendError(
         f"{NOTES_REF} kept changing while a record was being added to {commit}",
         "Wait for other gitprov or git notes commands to finish, then run 'gitprov notes rebuild'",

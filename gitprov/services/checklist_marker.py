@@ -20,6 +20,7 @@ import os
 from gitprov.adapters import gitlite
 
 MARKER = "checklist-passed"
+PICK = "cherry-pick"  # CHERRY_PICK_HEAD as pre-commit saw it: git removes it before post-commit
 _ANCESTORS = 4  # git -> [sh shim] -> [hook manager] -> python: git is at most this far up
 
 
@@ -58,6 +59,8 @@ def mark_passed() -> None:
     if git_dir is None:
         return
     take(git_dir)  # a stale marker must not survive a failure below
+    take_pick(git_dir)
+    _remember_pick(git_dir)
     tree = gitlite.output(["write-tree"])
     if tree is None:
         return  # post-commit will then record 'skipped': never a false 'passed'
@@ -90,3 +93,27 @@ def take(git_dir: str) -> str | None:
 def passed(marker: str | None, tree: str) -> bool:
     """Whether ``marker`` (from ``take``) vouches for committing ``tree`` in this process."""
     return marker is not None and marker == _stamp(tree)
+
+
+def _remember_pick(git_dir: str) -> None:
+    """Save CHERRY_PICK_HEAD for post-commit when committing a conflicted cherry-pick."""
+    try:
+        with open(os.path.join(git_dir, "CHERRY_PICK_HEAD"), encoding="ascii") as head:
+            picked = head.read().strip()
+        os.makedirs(os.path.join(git_dir, "gitprov"), exist_ok=True)
+        with open(os.path.join(git_dir, "gitprov", PICK), "w", encoding="ascii") as out:
+            out.write(picked)
+    except OSError:
+        return  # no cherry-pick in progress (the usual case), or nowhere to write
+
+
+def take_pick(git_dir: str) -> str | None:
+    """The cherry-picked commit pre-commit saw, removing the note (None: none)."""
+    path = os.path.join(git_dir, "gitprov", PICK)
+    try:
+        with open(path, encoding="ascii") as handle:
+            value = handle.read().strip()
+        os.unlink(path)
+    except OSError:
+        return None
+    return value if len(value) in (40, 64) else None

@@ -5,8 +5,9 @@ uses no ``dataclasses``, ``typing`` or ``pathlib`` at run time and talks to git 
 ``gitlite`` (``posix_spawn``). The record is described in ``model.commit_record``;
 rewritten, rebuilt and re-attached records are ``services.lineage_repair``'s.
 
-During a rebase post-commit does nothing: post-rewrite, which knows which commit each new
-one replaces, writes those records. Checklist state: see ``checklist_marker``.
+During a rebase post-commit leaves the replayed commits to post-rewrite, which knows which
+commit each new one replaces; commits made by hand at an 'edit' stop it records itself.
+Checklist state: see ``checklist_marker``.
 """
 
 from __future__ import annotations
@@ -50,21 +51,39 @@ def fields_for(
 
 
 def post_commit(*, cwd: str) -> Mapping[str, Any] | None:
-    """Append the ``commit`` record of HEAD (None when a rebase is in progress)."""
+    """Append the ``commit`` record of HEAD (None for a commit a rebase replays)."""
     git_dir = gitlite.git_dir()
     if git_dir is None:
         return None
     marker = checklist_marker.take(git_dir)  # taken first: a marker must never linger
-    if any(os.path.isdir(os.path.join(git_dir, d)) for d in _REBASE_DIRS):
-        return None  # post-rewrite records the rebased commits, knowing their originals
+    saved_pick = checklist_marker.take_pick(git_dir)
+    pick_head = _read_head_file(git_dir, "CHERRY_PICK_HEAD")
+    rebasing = any(os.path.isdir(os.path.join(git_dir, d)) for d in _REBASE_DIRS)
+    if rebasing and pick_head:
+        # A commit the rebase replays: post-rewrite records it, knowing its original. A
+        # commit made by hand at an 'edit' stop has no CHERRY_PICK_HEAD and is recorded now.
+        return None
     facts = read("HEAD", cwd=cwd)
     origin = None
-    picked = _read_head_file(git_dir, "CHERRY_PICK_HEAD")
+    # A clean pick still has CHERRY_PICK_HEAD; a conflicted one committed by 'git commit'
+    # had it saved by pre-commit; 'cherry-pick -x' says it in the message.
+    picked = None if rebasing else (pick_head or saved_pick or _picked_x(facts.message))
     if picked:
         origin = {"cherry_picked_from": picked}
     checklist: Checklist = "passed" if checklist_marker.passed(marker, facts.tree) else "skipped"
     fields = fields_for(facts, checklist=checklist, source="post-commit", origin=origin)
     return append_record(cwd, facts.commit, fields)
+
+
+def _picked_x(message: str) -> str | None:
+    """The commit named by the '(cherry picked from commit X)' line 'cherry-pick -x' adds."""
+    marker = "(cherry picked from commit "
+    for line in reversed(message.splitlines()):
+        if line.startswith(marker) and line.endswith(")"):
+            value = line[len(marker) : -1]
+            if len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value):
+                return value
+    return None
 
 
 def _read_head_file(git_dir: str, name: str) -> str | None:

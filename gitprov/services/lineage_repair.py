@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ def _same_artifacts(record: Mapping[str, Any], facts: CommitFacts) -> bool:
     ]
 
 
-def post_rewrite(*, cwd: Path, pairs: Iterable[tuple[str, str]]) -> list[Mapping[str, Any]]:
+def post_rewrite(*, cwd: Path, pairs: Sequence[tuple[str, str]]) -> list[Mapping[str, Any]]:
     """Give each rewritten commit its own record; the old commit's checklist state carries
     over when the artifacts it changes are the same, else it is ``skipped``."""
     done: list[Mapping[str, Any]] = []
@@ -49,7 +49,7 @@ def post_rewrite(*, cwd: Path, pairs: Iterable[tuple[str, str]]) -> list[Mapping
         if new in seen or current_record(cwd, new) is not None:
             continue  # amend: post-commit already recorded it; fixup: several olds, one new
         seen.add(new)
-        facts = read(new)
+        facts = read(new, cwd=str(cwd))
         before = current_record(cwd, old)
         checklist: Checklist = "skipped"
         if before is not None and _same_artifacts(before, facts):
