@@ -20,14 +20,23 @@ def _say(message: str) -> None:
 
 
 def pre_commit(args: Sequence[str], stdin: bytes) -> int:
-    """Let the commit through and remember its tree, so post-commit records 'passed'.
+    """Check staged decision records; let the commit through and remember its tree, so
+    post-commit records 'passed'.
 
-    The release checklist (a later capability) will decide here; until then a commit
-    that ran this hook is recorded as having passed it, one made with --no-verify as
-    'skipped'.
+    The release checklist (a later capability) will also decide here; until then a commit
+    that passed this hook is recorded as 'passed', one made with --no-verify as 'skipped'.
     """
-    from gitprov.services import checklist_marker  # noqa: PLC0415 - hooks import on demand
+    from gitprov.services import checklist_marker, decision_check  # noqa: PLC0415
 
+    try:
+        problems = decision_check.check()
+    except GitprovError as exc:
+        problems = [str(exc)]
+    if problems:
+        for problem in problems:
+            _say(problem)
+        _say("the commit was blocked: fix the decision records above, 'git add' them, retry")
+        return int(ExitCode.FAILED)
     checklist_marker.mark_passed()
     return 0
 

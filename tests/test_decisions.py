@@ -5,14 +5,16 @@ user's Markdown and comments kept through every change."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gitprov.model import decision as decisions
+from gitprov.services import decision_check
 from gitprov.services import decisions as service
-from tests.conftest import Result, git
+from tests.conftest import Result, gen, git
 
 
 @pytest.fixture
@@ -189,3 +191,72 @@ def test_ids_read_back_the_way_people_retype_them() -> None:
     assert decisions.slug("Use AdamW (lr 3e-4)!") == "use-adamw-lr-3e-4"
     assert decisions.id_of_path("7K2M9Q-use-adamw.md") == "7K2M9Q"
     assert decisions.id_of_path("README.md") is None
+
+
+def commit(repo: Path, message: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", message],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_malformed_record_blocks_a_real_commit_and_the_fix_lets_it_through(
+    repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    ident = new(gitprov, "Label smoothing")
+    (path,) = (repo / "decisions").glob(f"{ident}-*.md")
+    good = path.read_bytes()
+    path.write_bytes(good.replace(b'status = "proposed"', b'status = "done"'))
+    git(repo, "add", "decisions")
+    blocked = commit(repo, "decision")
+    assert blocked.returncode == 1
+    assert f"decisions/{path.name}: 'status' must be one of proposed" in blocked.stderr
+    assert "the commit was blocked" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    path.write_bytes(good)
+    git(repo, "add", "decisions")
+    assert commit(repo, "decision").returncode == 0
+
+
+def test_the_hook_refuses_illegal_moves_dead_links_duplicate_ids_and_secrets(
+    repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    ident = new(gitprov, "Mixed precision")
+    (path,) = (repo / "decisions").glob(f"{ident}-*.md")
+    git(repo, "add", "decisions")
+    assert commit(repo, "proposed").returncode == 0
+    text = path.read_bytes().decode()
+    bad = (
+        text.replace('status = "proposed"', 'status = "deprecated"')
+        .replace("commits = []", 'commits = ["' + "f" * 40 + '"]')
+        .replace("runs = []", 'runs = ["01JD3Q0000000000000000000A"]')
+        .replace("artifacts = []", 'artifacts = ["models/nothing.pt"]')
+        + "\nOur key: hf_"
+        + "x" * 34
+        + "\n"
+    )
+    path.write_bytes(bad.encode())
+    twin = path.with_name(f"{ident}-twin.md")
+    twin.write_bytes(text.encode())
+    git(repo, "add", "decisions")
+    blocked = commit(repo, "bad")
+    assert blocked.returncode == 1
+    err = blocked.stderr
+    assert "'status' went from proposed to deprecated, which is not a legal move" in err
+    assert "'links.commits' names ffffffffffff" in err
+    assert "'links.runs' names 01JD3Q0000000000000000000A" in err
+    assert "'links.artifacts' names models/nothing.pt" in err
+    assert "looks like it holds a credential" in err
+    assert f"'id' {ident} is also the ID of" in err
+    assert "hf_xxx" not in err  # the secret itself is never repeated
+
+
+def test_a_commit_without_decision_records_has_nothing_to_check(repo: Path) -> None:
+    assert decision_check.DECISIONS_DIR == decisions.DECISIONS_DIR
+    gen(repo, {"code.py": "x = 1\n"})
+    git(repo, "add", "code.py")
+    assert decision_check.staged_records() == []
+    assert decision_check.check() == []
