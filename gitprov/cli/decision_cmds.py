@@ -133,3 +133,84 @@ def list_(
         typer.echo(f"{d.id}  {d.status:<10}  {d.created}  {d.title}")
     if not found:
         typer.echo("no decisions yet: 'gitprov decision new TITLE' creates one", err=True)
+
+
+@decision_app.command("link")
+@handles_errors
+def link(
+    ident: IdArg,
+    commit: Annotated[
+        list[str] | None,
+        typer.Option("--commit", metavar="REV", help="A commit (stored as its full hash)."),
+    ] = None,
+    run: Annotated[
+        list[str] | None,
+        typer.Option("--run", metavar="RUN", help="A run, run:ULID or a unique prefix."),
+    ] = None,
+    artifact: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--artifact",
+            metavar="PATH|DIGEST",
+            help="A tracked path (its current digest) or a digest known to history.",
+        ),
+    ] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Link a decision to commits, runs and artifacts (each option repeatable; every
+    target is checked before the record is written)."""
+    from gitprov.services import decision_links
+
+    result = decision_links.link(
+        cwd=Path.cwd(), ident=ident, commits=commit or [], runs=run or [], artifacts=artifact or []
+    )
+    d = result.record.decision
+    if json_output:
+        print_json({"id": d.id, "added": {k: list(v) for k, v in result.added.items()}})
+        return
+    for kind, values in result.added.items():
+        for value in values:
+            typer.echo(f"{d.id} -> {kind[:-1]} {value}")
+    if not any(result.added.values()):
+        typer.echo(f"{d.id}: already linked to all of these", err=True)
+
+
+@decision_app.command("outcome")
+@handles_errors
+def outcome(
+    ident: IdArg,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            metavar="NAME=VALUE",
+            help="A value measured by hand: wins over the linked runs' (repeatable).",
+        ),
+    ] = None,
+    actual: Annotated[str | None, typer.Option(help="What actually changed.")] = None,
+    why: Annotated[str | None, typer.Option(help="Why it differs from the plan.")] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Record a decision's measured outcome against its expected effect on its metrics
+    (values from the linked runs; docs/decisions.md has the baseline rule)."""
+    from gitprov.services import decision_links
+
+    result = decision_links.outcome(
+        cwd=Path.cwd(), ident=ident, overrides=metric or [], actual=actual, why=why
+    )
+    if json_output:
+        print_json(
+            {"id": result.record.decision.id, "metrics": [m.to_toml() for m in result.metrics]}
+        )
+        return
+    for m in result.metrics:
+        if m.before is None:
+            typer.echo(f"{m.name}: {m.after:g} (expected to {m.expect}; no baseline)")
+            continue
+        verdict = "met" if m.met else "not met"
+        typer.echo(
+            f"{m.name}: {m.before:g} -> {m.after:g} ({m.delta:+g}; expected to {m.expect}: "
+            f"{verdict})"
+        )
+    where = _relative(result.record.path)
+    typer.echo(f"outcome recorded in {where}" + (" (and its body)" if result.body_changed else ""))

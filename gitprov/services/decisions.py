@@ -9,10 +9,11 @@ tomlkit, so the team's Markdown and comments are kept. Superseding writes both r
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitprov.adapters import git, resources
 from gitprov.adapters.fs import atomic_write
@@ -20,6 +21,9 @@ from gitprov.errors import UsageError
 from gitprov.model import decision as decisions
 from gitprov.model.decision import Decision, DecisionError
 from gitprov.services import workspace
+
+if TYPE_CHECKING:
+    from tomlkit.toml_document import TOMLDocument
 
 _DRAWS = 16  # a taken ID is drawn again; sixteen misses in a row would mean a full space
 
@@ -138,17 +142,38 @@ def _rewrite(record: Record, top: Path, **changes: str | list[str]) -> tuple[Rec
     text, validated; the caller writes it."""
     import tomlkit  # noqa: PLC0415
 
+    def edit(doc: TOMLDocument, body: str) -> str:
+        for key, value in changes.items():
+            if isinstance(value, list):
+                items = tomlkit.array()
+                items.extend(value)
+                doc[key] = items
+            else:
+                doc[key] = value
+        return body
+
+    return rewrite(record, top, edit)
+
+
+def rewrite(
+    record: Record, top: Path, edit: Callable[[TOMLDocument, str], str]
+) -> tuple[Record, str]:
+    """``record`` after ``edit`` changed its front matter document in place and returned
+    the body (unchanged, or with text added), and its new text, validated; the caller
+    writes it. Only what ``edit`` touches changes: comments, layout and CRLF are kept."""
+    import tomlkit  # noqa: PLC0415
+
     text = record.path.read_bytes().decode("utf-8")  # not read_text(): CRLF stays CRLF
     source = str(record.path.relative_to(top))
     _, doc, body = decisions.parse(text, source=source)
-    for key, value in changes.items():
-        if isinstance(value, list):
-            items = tomlkit.array()
-            items.extend(value)
-            doc[key] = items
-        else:
-            doc[key] = value
-    new_text = decisions.join(tomlkit.dumps(doc), body)
+    body = edit(doc, body)
+    front = tomlkit.dumps(doc)
+    if text.startswith(decisions.FENCE + "\r\n"):  # a CRLF record: new lines are CRLF too
+        front = front.replace("\r\n", "\n").rstrip("\n").replace("\n", "\r\n")
+        fence = decisions.FENCE + "\r\n"
+        new_text = f"{fence}{front}\r\n{fence}{body}"
+    else:
+        new_text = decisions.join(front, body)
     decision, _, _ = decisions.parse(new_text, source=source)
     return Record(decision, record.path), new_text
 
