@@ -21,7 +21,8 @@ SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),
     *("notes sync", "notes rebuild", "notes reattach"),
     *("decision new", "decision accept", "decision reject", "decision deprecate"),
-    *("decision supersede", "decision list"),
+    *("decision supersede", "decision list", "decision link", "decision outcome"),
+    *("decision show", "decision graph"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from gitprov.model import decision as decisions
 from tests.conftest import Result, git, ml_project, run_gitprov
+from tests.test_exports import parse_dot
 
 TRAIN = """\
 import json, pathlib, sys
@@ -184,3 +185,117 @@ def test_outcome_never_overwrites_the_users_prose(
     expected = decisions.split(text, source="t")[1].replace(prose, prose + added)
     assert decisions.split(after, source="t")[1] == expected
     assert "\n" not in after.replace("\r\n", "")  # CRLF throughout, front matter too
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "decisions")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def linked(project: Path, gitprov: Callable[..., Result]) -> dict[str, str]:
+    """Two runs; decision A (accepted, superseded by B) links both runs, a commit and the
+    checkpoint; B supersedes A; C is unrelated. Everything committed."""
+    baseline = train(project, 0.8, 0.5)
+    after = train(project, 0.9, 0.4)
+    a = new(gitprov, "Wider layers", "--metric", "acc", "--expect", "increase")
+    b = new(gitprov, 'Deeper "net" [v2]', "--hypothesis", "depth beats WIDTH")
+    c = new(gitprov, "Clean the labels")
+    commit(project, "new decisions")
+    assert gitprov("decision", "accept", a).exit_code == 0
+    head = git(project, "rev-parse", "HEAD").strip()
+    args = ("--run", baseline, "--run", after, "--commit", head, "--artifact", "model.pt")
+    assert gitprov("decision", "link", a, *args).exit_code == 0
+    assert gitprov("decision", "link", b, "--artifact", "data").exit_code == 0
+    commit(project, "accepted, linked")
+    assert gitprov("decision", "supersede", a, "--by", b).exit_code == 0
+    assert gitprov("decision", "outcome", a).exit_code == 0
+    commit(project, "superseded, outcome")
+    return {"a": a, "b": b, "c": c, "baseline": baseline, "after": after, "head": head}
+
+
+def test_show_has_the_record_and_everything_linked(
+    linked: dict[str, str], gitprov: Callable[..., Result]
+) -> None:
+    result = gitprov("decision", "show", linked["a"], "--json")
+    assert result.exit_code == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert (view["id"], view["status"]) == (linked["a"], "superseded")
+    assert view["chain"] == [linked["a"], linked["b"]]
+    (commit,) = view["commits"]
+    subject = git(Path.cwd(), "log", "-1", "--format=%s", linked["head"]).strip()
+    assert commit == {"commit": linked["head"], "subject": subject, "found": True}
+    runs = {r["id"]: r for r in view["runs"]}
+    assert runs[linked["after"]]["metrics"] == {"metrics.json": {"eval": {"acc": 0.9}, "loss": 0.4}}
+    assert runs[linked["after"]]["argv"][1:] == ["train.py", "0.9", "0.4"]
+    (artifact,) = view["artifacts"]
+    assert (artifact["path"], artifact["kind"]) == ("model.pt", "checkpoint")
+    (acc,) = view["outcome"]["metrics"]
+    assert (acc["before"], acc["after"], acc["met"]) == (0.8, 0.9, True)
+    text = gitprov("decision", "show", linked["a"].lower())
+    assert text.exit_code == 0, text.stderr
+    assert f"chain      {linked['a']} -> {linked['b']}" in text.stdout
+    assert "outcome    acc: 0.8 -> 0.9 (+0.1; expected to increase: met)" in text.stdout
+    assert f"run        {linked['after']}  " in text.stdout
+
+
+def test_list_filters(
+    project: Path, linked: dict[str, str], gitprov: Callable[..., Result]
+) -> None:
+    def ids(*args: str) -> list[str]:
+        result = gitprov("decision", "list", "--json", *args)
+        assert result.exit_code == 0, result.stderr
+        return [d["id"] for d in json.loads(result.stdout)]
+
+    a, b, c = linked["a"], linked["b"], linked["c"]
+    assert set(ids("--grep", "wid")) == {a, b}  # a's title, b's body; any case
+    assert ids("--grep", "LABELS") == [c]
+    assert ids("--artifact", "model.pt") == [a]
+    digest = (project / "model.pt.gitprov").read_text().split('digest = "')[1].split('"')[0]
+    assert ids("--artifact", digest[:15]) == [a]
+    assert ids("--artifact", "data") == [b]
+    assert set(ids("--since", "2000-01-01")) == {a, b, c}
+    assert ids("--since", "2999-01-01") == []
+    assert ids("--status", "superseded", "--grep", "wider") == [a]
+    bad = gitprov("decision", "list", "--since", "yesterday")
+    assert (bad.exit_code, bad.stderr.count("\n")) == (2, 1)
+    assert "is not a date" in bad.stderr
+
+
+def test_graph_mermaid_and_dot(linked: dict[str, str], gitprov: Callable[..., Result]) -> None:
+    mermaid = gitprov("decision", "graph", "--format", "mermaid")
+    assert mermaid.exit_code == 0, mermaid.stderr
+    lines = mermaid.stdout.splitlines()
+    assert lines[0] == "flowchart LR"
+    # Node ids follow the records' order (date, then ID): find them by the decision ID.
+    node = {line.split('["')[1][:6]: line.split("[")[0].strip() for line in lines if '["' in line}
+    a, b = node[linked["a"]], node[linked["b"]]
+    assert f'    {b}["{linked["b"]}<br/>Deeper #quot;net#quot; #91;v2#93;<br/>proposed"]' in lines
+    assert f"    {b} -->|supersedes| {a}" in lines
+    assert sum("-.->|run|" in line for line in lines) == 2
+    assert sum("-.->|artifact|" in line for line in lines) == 2
+    dot = gitprov("decision", "graph", "--format", "dot")
+    assert dot.exit_code == 0, dot.stderr
+    parsed = parse_dot(dot.stdout)  # pydot, its pyparsing deprecation warnings ignored
+    labels = {n.get_name().strip('"'): n.get_label() for n in parsed.get_nodes()}
+    assert labels[b] == f'"{linked["b"]}\\nDeeper \\"net\\" [v2]\\nproposed"'
+    edges = {
+        (e.get_source().strip('"'), e.get_destination().strip('"')) for e in parsed.get_edges()
+    }
+    assert (b, a) in edges
+    assert len(edges) == 6  # supersedes, 2 runs, commit, 2 artifacts
+
+
+def test_lineage_shows_decisions_from_trailers_and_links(
+    project: Path, linked: dict[str, str], gitprov: Callable[..., Result]
+) -> None:
+    d = new(gitprov, "Trailer decision")
+    commit(project, "add decision")
+    run_id = train(project, 0.7, 0.3, "-m", f"retrain\n\nDecision: {d}")
+    result = gitprov("lineage", "model.pt", "--json")
+    assert result.exit_code == 0, result.stderr
+    runs = {n["id"]: n for n in json.loads(result.stdout)["nodes"] if n["type"] == "run"}
+    assert runs[run_id]["decisions"] == [d]  # from the trailer of the run's commit
+    linked_by = gitprov("lineage", f"run:{linked['after']}", "--json")
+    runs = {n["id"]: n for n in json.loads(linked_by.stdout)["nodes"] if n["type"] == "run"}
+    assert runs[linked["after"]]["decisions"] == [linked["a"]]  # from [links] runs

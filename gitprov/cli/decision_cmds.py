@@ -1,10 +1,12 @@
-"""``gitprov decision``: the decision log (new, accept, reject, deprecate, supersede, list)."""
+"""``gitprov decision``: the decision log (new, lifecycle, link, outcome, list, show, graph)."""
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -106,12 +108,30 @@ def supersede(
 @handles_errors
 def list_(
     status: Annotated[str | None, typer.Option(help="Only decisions with this status.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Only decisions created on or after YYYY-MM-DD."),
+    ] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT", help="Only decisions whose title or body has TEXT (any case)."
+        ),
+    ] = None,
+    artifact: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATH|DIGEST", help="Only decisions linked to this artifact (path or digest)."
+        ),
+    ] = None,
     json_output: JsonOutput = False,
 ) -> None:
     """The decisions in decisions/, oldest first."""
-    from gitprov.services import decisions
+    from gitprov.services import decision_queries
 
-    found = decisions.list_records(cwd=Path.cwd(), status=status)
+    found = decision_queries.list_records(
+        cwd=Path.cwd(), status=status, since=since, grep=grep, artifact=artifact
+    )
     if json_output:
         print_json(
             [
@@ -214,3 +234,72 @@ def outcome(
         )
     where = _relative(result.record.path)
     typer.echo(f"outcome recorded in {where}" + (" (and its body)" if result.body_changed else ""))
+
+
+def _show_text(view: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{view['id']}  {view['status']}  {view['created']}  {view['title']}",
+        f"authors    {', '.join(view['authors']) or '-'}",
+    ]
+    if len(view["chain"]) > 1:
+        lines.append("chain      " + " -> ".join(view["chain"]))
+    for name_expect in view["metrics"]:
+        lines.append(f"expects    {name_expect['name']} to {name_expect['expect']}")
+    for c in view["commits"]:
+        lines.append(f"commit     {c['commit'][:12]}  {c['subject'] or '(not in this repository)'}")
+    for r in view["runs"]:
+        if not r["found"]:
+            lines.append(f"run        {r['id']}  (not in the history of HEAD)")
+            continue
+        lines.append(f"run        {r['id']}  {shlex.join(r['argv'])}")
+        if r["params"]:
+            lines.append("    params   " + " ".join(f"{k}={v}" for k, v in r["params"].items()))
+        for file, values in sorted(r["metrics"].items()):
+            lines.append(f"    metrics  {file} {json.dumps(values, sort_keys=True)}")
+    for a in view["artifacts"]:
+        lines.append(f"artifact   {a['path']}  {a['kind'] or '?'}  {a['digest']}")
+    for m in view["outcome"].get("metrics", []):
+        if "before" in m:
+            verdict = "met" if m.get("met") else "not met"
+            lines.append(
+                f"outcome    {m['name']}: {m['before']:g} -> {m['after']:g} "
+                f"({m['delta']:+g}; expected to {m['expect']}: {verdict})"
+            )
+        else:
+            lines.append(f"outcome    {m['name']}: {m['after']:g} (no baseline)")
+    return lines
+
+
+@decision_app.command("show")
+@handles_errors
+def show(ident: IdArg, json_output: JsonOutput = False) -> None:
+    """A decision with everything it links to: commits with their subject, runs with their
+    command, parameters and metrics, artifacts, its supersede chain and its outcome."""
+    from gitprov.services import decision_queries
+
+    view = decision_queries.show(cwd=Path.cwd(), ident=ident)
+    data = {**view.to_json(), "path": _relative(view.record.path)}
+    if json_output:
+        print_json(data)
+        return
+    typer.echo("\n".join([*_show_text(data), f"file       {data['path']}"]))
+
+
+GraphFormat = Literal["mermaid", "dot"]
+
+
+@decision_app.command("graph")
+@handles_errors
+def graph(
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="mermaid (for Markdown) or dot.")
+    ] = "mermaid",
+) -> None:
+    """The decision log as a graph: supersede chains and the links to commits, runs and
+    artifacts."""
+    from gitprov.model.exports import decision_graph
+    from gitprov.services import decision_queries
+
+    result = decision_queries.graph(cwd=Path.cwd())
+    render = decision_graph.render_dot if fmt == "dot" else decision_graph.render_mermaid
+    sys.stdout.write(render(result))

@@ -5,7 +5,10 @@ The graph holds only committed facts, each blob read once from the history of th
 - run records ``.gitprov/runs/<id>.json``: a run read its inputs and wrote its outputs;
 - pointers ``<path>.gitprov``: where an artifact version lives, its kind and size, and the
   first commit that has it; ``produced_by`` links it to its run as well;
-- ``dvc.lock`` files: joined in by ``services.lineage_dvc``.
+- ``dvc.lock`` files: joined in by ``services.lineage_dvc``;
+- decision records ``decisions/*.md`` at the tips: a run's decisions are those of the
+  ``Decision:`` trailers of the commit that added its record, then those whose
+  ``[links] runs`` names it.
 
 A record or pointer that cannot be read is left out, with a warning on the index.
 """
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
+from dataclasses import replace
 
 from gitprov.adapters.history import Found, History
 from gitprov.errors import GitprovError
 from gitprov.model import commit_record, dvclock, runrecord
+from gitprov.model import decision as decision_model
 from gitprov.model import pointer as pointers
 from gitprov.model.lineage_graph import ArtifactNode, LineageGraph, RunNode
 from gitprov.services.lineage_dvc import add_dvc
@@ -56,7 +61,31 @@ def build_index(history: History, tips: Sequence[str]) -> LineageIndex:
         if run in index.graph.runs:
             index.add_edge(run, digest, "output")
     add_dvc(history, index, locks, runs)
+    _add_linked_decisions(history, index, tips)
     return index
+
+
+def _add_linked_decisions(history: History, index: LineageIndex, tips: Sequence[str]) -> None:
+    """Add to each run the decisions at ``tips`` whose ``[links] runs`` name it."""
+    for tip in tips:
+        folder = history.entry_at(tip, decision_model.DECISIONS_DIR)
+        if folder is None or folder[1] != "tree":
+            continue
+        for name, blob, kind in history.list_tree(folder[0]):
+            if kind != "blob" or decision_model.id_of_path(name) is None:
+                continue
+            source = f"{decision_model.DECISIONS_DIR}/{name}@{tip[:12]}"
+            try:
+                text = history.read_blob(blob).decode("utf-8")
+                decision, _, _ = decision_model.parse(text, source=source)
+            except (GitprovError, UnicodeDecodeError) as exc:
+                index.warnings.append(f"{exc}; its links are left out of the graph")
+                continue
+            for run_id in decision.links.get("runs", ()):
+                node = index.graph.runs.get(run_id)
+                if node is not None and decision.id not in node.decisions:
+                    decisions = (*node.decisions, decision.id)
+                    index.graph.runs[run_id] = replace(node, decisions=decisions)
 
 
 def _add_run(history: History, index: LineageIndex, found: Found) -> bool:
