@@ -197,6 +197,8 @@ def _run_line(run: RunNode) -> str:
     details = [f"commit {run.commit[:12]}"] if run.commit else []
     if run.seeds:
         details.append("seed " + " ".join(run.seeds))
+    if run.decisions:
+        details.append("decisions " + " ".join(run.decisions))
     extra = f"  ({', '.join(details)})" if details else ""
     return f"run {run.id}  {shlex.join(run.argv)}{extra}"
 
