@@ -299,3 +299,30 @@ def test_lineage_shows_decisions_from_trailers_and_links(
     linked_by = gitprov("lineage", f"run:{linked['after']}", "--json")
     runs = {n["id"]: n for n in json.loads(linked_by.stdout)["nodes"] if n["type"] == "run"}
     assert runs[linked["after"]]["decisions"] == [linked["a"]]  # from [links] runs
+
+
+def test_outcome_baseline_from_the_run_that_made_the_input_checkpoint(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    before = train(project, 0.8, 0.5)  # writes model.pt with acc 0.8
+    tune = (
+        "import json, pathlib; pathlib.Path('tuned.pt').write_text("
+        "pathlib.Path('model.pt').read_text() + 'tuned'); "
+        "pathlib.Path('metrics.json').write_text(json.dumps({'acc': 0.9, 'loss': 0.4}))"
+    )
+    result = run_gitprov(
+        project,
+        *("run", "-i", "model.pt", "-o", "tuned.pt", "--metrics", "metrics.json"),
+        *("--", sys.executable, "-c", tune),
+    )
+    assert result.exit_code == 0, result.stderr
+    message = git(project, "log", "-1", "--format=%B")
+    (after,) = [line.split(": ")[1] for line in message.splitlines() if "Gitprov-Run" in line]
+    ident = new(gitprov, "Fine-tune", "--metric", "acc", "--expect", "increase")
+    # Only the fine-tuning run is linked: the baseline is the run that made its input.
+    assert gitprov("decision", "link", ident, "--run", after).exit_code == 0
+    outcome = gitprov("decision", "outcome", ident)
+    assert outcome.exit_code == 0, outcome.stderr
+    acc = _metrics(project, ident)["acc"]
+    assert (acc["before"], acc["after"], acc["met"]) == (0.8, 0.9, True)
+    assert acc["baseline_run"] == before
