@@ -9,6 +9,7 @@ import typer
 from gitprov import __version__
 from gitprov.cli import (
     artifacts_cmds,
+    card_cmds,
     decision_cmds,
     doctor_cmd,
     lineage_cmds,
@@ -75,6 +76,7 @@ sync_cmds.notes_app.command("rebuild")(notes_cmds.rebuild)
 sync_cmds.notes_app.command("reattach")(notes_cmds.reattach)
 app.add_typer(sync_cmds.notes_app, name="notes")
 app.add_typer(decision_cmds.decision_app, name="decision")
+app.add_typer(card_cmds.card_app, name="card")
 
 
 def main() -> None:
