@@ -15,7 +15,7 @@ from tests.conftest import Result, run_gitprov
 COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
-    *("push", "fetch", "pull", "remote", "notes", "decision"),
+    *("push", "fetch", "pull", "remote", "notes", "decision", "card"),
 ]
 SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),
@@ -23,6 +23,7 @@ SUBCOMMANDS = [
     *("decision new", "decision accept", "decision reject", "decision deprecate"),
     *("decision supersede", "decision list", "decision link", "decision outcome"),
     *("decision show", "decision graph"),
+    *("card new", "card sync", "card validate", "card render"),
 ]
 
 
