@@ -15,7 +15,8 @@ from tests.conftest import Result, run_gitprov
 COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
-    *("push", "fetch", "pull", "remote", "notes", "decision", "card"),
+    *("push", "fetch", "pull", "approve", "approvals"),
+    *("remote", "notes", "decision", "card"),
 ]
 SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),

@@ -8,6 +8,7 @@ import typer
 
 from gitprov import __version__
 from gitprov.cli import (
+    approval_cmds,
     artifacts_cmds,
     card_cmds,
     decision_cmds,
@@ -77,6 +78,8 @@ sync_cmds.notes_app.command("reattach")(notes_cmds.reattach)
 app.add_typer(sync_cmds.notes_app, name="notes")
 app.add_typer(decision_cmds.decision_app, name="decision")
 app.add_typer(card_cmds.card_app, name="card")
+app.command("approve")(approval_cmds.approve)
+app.command("approvals")(approval_cmds.approvals)
 
 
 def main() -> None:
