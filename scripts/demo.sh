@@ -8,8 +8,9 @@
 # verified checkout), 'gitprov doctor' catching and fixing a remote added later, 'git push'
 # uploading artifacts to a local-directory store before the refs move, a second clone
 # pulling them (verified) with the notes, training a tiny model and fine-tuning it through
-# 'gitprov run' with 'gitprov log --lineage' and a Mermaid lineage graph, and 'gitprov
-# uninstall' restoring exactly what was there. Each capability extends it.
+# 'gitprov run' with 'gitprov log --lineage' and a Mermaid lineage graph, a decision record
+# with its measured outcome, a model card and a signed approval, and 'gitprov uninstall'
+# restoring exactly what was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
 
@@ -163,6 +164,28 @@ say "The lineage of the fine-tuned checkpoint, upstream to the dataset, as a Mer
 step gitprov lineage models/tuned.pt
 step gitprov lineage models/tuned.pt --format mermaid
 step gitprov lineage data --downstream
+
+say "A model card for the fine-tuned checkpoint, pre-filled from its lineage"
+step gitprov card new models/tuned.pt --license apache-2.0
+step gitprov card validate models/tuned.pt
+sed -n '1,/^---$/{p}' models/tuned.card.md | head -40
+step git add models/tuned.card.md models/tuned.pt.gitprov
+step git commit -q -m "Model card for the fine-tuned checkpoint"
+
+if command -v ssh-keygen >/dev/null 2>&1; then
+    say "A signed approval: the reviewer signs with their SSH key, anyone verifies offline"
+    step ssh-keygen -q -t ed25519 -N "" -C demo@example.com -f "$work/reviewer-key"
+    git config gpg.format ssh
+    git config user.signingkey "$work/reviewer-key"
+    printf '[roles]\nreviewer = ["Demo User <demo@example.com>"]\n' > .gitprov/owners.toml
+    printf 'demo@example.com namespaces="gitprov" %s\n' "$(cut -d' ' -f1,2 "$work/reviewer-key.pub")" > .gitprov/allowed_signers
+    step git add .gitprov/owners.toml .gitprov/allowed_signers
+    step git commit -q -m "Reviewers and their keys"
+    step gitprov approve models/tuned.pt --role reviewer --comment "Card and metrics checked"
+    step gitprov approvals models/tuned.pt
+else
+    say "Signed approvals need ssh-keygen (OpenSSH), which this machine lacks: skipped"
+fi
 
 say "A remote added after init: doctor notices the missing notes refspec and fixes it"
 step git remote add origin ../origin.git
