@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitprov.model import decision as decisions
+from gitprov.model import runrecord
 from gitprov.services import decision_check
 from gitprov.services import decisions as service
 from tests.conftest import Result, gen, git
@@ -256,7 +257,18 @@ def test_the_hook_refuses_illegal_moves_dead_links_duplicate_ids_and_secrets(
 
 def test_a_commit_without_decision_records_has_nothing_to_check(repo: Path) -> None:
     assert decision_check.DECISIONS_DIR == decisions.DECISIONS_DIR
+    assert decision_check.RUNS_DIR == runrecord.RUNS_DIR
     gen(repo, {"code.py": "x = 1\n"})
     git(repo, "add", "code.py")
     assert decision_check.staged_records() == []
     assert decision_check.check() == []
+
+
+def test_a_new_record_must_start_proposed(repo: Path, gitprov: Callable[..., Result]) -> None:
+    ident = new(gitprov, "Skip the warm-up")
+    (path,) = (repo / "decisions").glob(f"{ident}-*.md")
+    path.write_bytes(path.read_bytes().replace(b'status = "proposed"', b'status = "superseded"'))
+    git(repo, "add", "decisions")
+    blocked = commit(repo, "born superseded")
+    assert blocked.returncode == 1
+    assert "'status' of a new record is superseded: a record starts proposed" in blocked.stderr
