@@ -79,15 +79,20 @@ def mark_passed() -> None:
             pass
 
 
-def take(git_dir: str) -> str | None:
-    """The marker's content, removing the marker (None when there is none)."""
+def _take_file(path: str) -> str | None:
+    """The content of a one-shot note file, removing it (None when there is none)."""
     try:
-        with open(_path(git_dir), encoding="ascii") as handle:
+        with open(path, encoding="ascii") as handle:
             value = handle.read().strip()
-        os.unlink(_path(git_dir))
+        os.unlink(path)
     except OSError:
         return None
     return value
+
+
+def take(git_dir: str) -> str | None:
+    """The marker's content, removing the marker (None when there is none)."""
+    return _take_file(_path(git_dir))
 
 
 def passed(marker: str | None, tree: str) -> bool:
@@ -109,11 +114,5 @@ def _remember_pick(git_dir: str) -> None:
 
 def take_pick(git_dir: str) -> str | None:
     """The cherry-picked commit pre-commit saw, removing the note (None: none)."""
-    path = os.path.join(git_dir, "gitprov", PICK)
-    try:
-        with open(path, encoding="ascii") as handle:
-            value = handle.read().strip()
-        os.unlink(path)
-    except OSError:
-        return None
-    return value if len(value) in (40, 64) else None
+    value = _take_file(os.path.join(git_dir, "gitprov", PICK))
+    return value if value is not None and len(value) in (40, 64) else None
