@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from gitprov.model.commit_record import Checklist
 
 
-def current_record(cwd: Path, commit: str) -> Mapping[str, Any] | None:
-    """The record that describes ``commit`` in its note (None when it has none)."""
-    return commit_record.current(parse_lines(git_notes.read_note(cwd, commit)), commit)
-
-
 def _same_artifacts(record: Mapping[str, Any], facts: CommitFacts) -> bool:
     return record.get("artifacts") == [
         a.to_json() for a in sorted(facts.artifacts, key=lambda a: a.path)
@@ -45,12 +40,19 @@ def post_rewrite(*, cwd: Path, pairs: Sequence[tuple[str, str]]) -> list[Mapping
     over when the artifacts it changes are the same, else it is ``skipped``."""
     done: list[Mapping[str, Any]] = []
     seen: set[str] = set()
+    # Every note involved, read once (two git processes), not two `git notes show` per
+    # pair: a rebase of hundreds of commits runs this inside `git rebase`.
+    notes = git_notes.read_notes(cwd, [commit for pair in pairs for commit in pair])
+
+    def own(commit: str) -> Mapping[str, Any] | None:
+        return commit_record.current(parse_lines(notes.get(commit, "")), commit)
+
     for old, new in pairs:
-        if new in seen or current_record(cwd, new) is not None:
+        if new in seen or own(new) is not None:
             continue  # amend: post-commit already recorded it; fixup: several olds, one new
         seen.add(new)
         facts = read(new, cwd=str(cwd))
-        before = current_record(cwd, old)
+        before = own(old)
         checklist: Checklist = "skipped"
         if before is not None and _same_artifacts(before, facts):
             checklist = "passed" if before.get("checklist") == "passed" else "skipped"
