@@ -6,6 +6,7 @@ hook appending while ``gitprov notes sync`` merges, or git itself copying notes 
 rebase) could silently drop each other's records. Here the notes command works on a
 private temporary ref, and ``git update-ref <ref> <new> <old>`` publishes the result only
 if ``refs/notes/gitprov`` still is what the work started from; otherwise it is redone.
+That is how merges are published; appends go through ``notes_light`` (``append`` below).
 
 Failures become gitprov errors with git's own reason, and URLs are redacted first: a
 remote URL may carry ``user:token@`` and messages end up in CI logs.
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from gitprov.adapters import gitlite
+from gitprov.adapters import gitlite, notes_light
 from gitprov.adapters.git import git
 from gitprov.errors import GitprovError
-from gitprov.model.notes import merge_text, new_ulid, ulid_time_ms
+from gitprov.model.notes import new_ulid, ulid_time_ms
 
 # The same names as gitprov.services.notes_setup (a test keeps them equal): adapters may
 # not import services, and the setup service owns the config that uses them.
@@ -181,36 +182,12 @@ def read_notes(cwd: Path, commits: Iterable[str], *, ref: str = NOTES_REF) -> di
 def append(cwd: Path, commit: str, lines: Iterable[str]) -> str | None:
     """Add ``lines`` to ``commit``'s note (sorted, unique); return the new notes commit.
 
-    Nothing is written when every line is already there. Retried when another writer
-    updated the notes meanwhile, so neither its records nor these are lost.
+    Nothing is written when every line is already there. One mechanism for every local
+    append, the hooks' included: ``notes_light`` reads the ref and the note in one
+    ``git cat-file`` and writes with ``git fast-import``, whose ref update is a
+    compare-and-swap, retried when another writer moved the notes meanwhile.
     """
-    new_lines = list(lines)
-    for _ in range(_CAS_ATTEMPTS):
-        old = resolve(cwd, NOTES_REF)
-        tmp, published = _tmp_ref(), False
-        try:
-            if old is not None:
-                compare_and_swap(cwd, tmp, old, None)
-            existing = read_note(cwd, commit, ref=tmp)  # no tmp ref: no notes, ""
-            text = merge_text(existing, new_lines)
-            if text == existing:
-                return old
-            # -F - : the note from stdin, so no record ever passes through argv.
-            args = ["notes", f"--ref={tmp}", "add", "-f", "-F", "-", commit]
-            proc, _ = _committing(cwd, args, stdin=text)
-            if proc.returncode != 0:
-                raise _write_error(f"write the lineage note of {commit}", proc)
-            new = resolve(cwd, tmp)
-            published = new is not None and _publish(cwd, new, old, tmp)
-            if published:
-                return new
-        finally:
-            if not published:  # a published tmp ref went in the same transaction
-                delete_ref(cwd, tmp)
-    raise NotesError(
-        f"{NOTES_REF} kept changing while a record was being added to {commit}",
-        "Wait for other gitprov or git notes commands in this repository to finish, then retry",
-    )
+    return notes_light.append(commit, list(lines), cwd=str(cwd))
 
 
 def _publish(cwd: Path, new: str, old: str | None, tmp: str) -> bool:

@@ -1,8 +1,7 @@
-"""Append a record to a commit's lineage note in two git processes, for the commit hooks.
+"""Append a record to a commit's lineage note in two git processes: the one local writer.
 
-``git_notes.append`` does the same with ``git notes add`` on a temporary ref (six git
-processes and the ``subprocess`` import), which is fine for commands but too slow for a
-hook that runs on every commit. Here:
+Every local append goes through here (``git_notes.append`` delegates), because the commit
+hooks need it light: no ``subprocess`` import, no temporary ref, two git processes:
 
 1. one ``git cat-file --batch`` reads the notes ref and the commit's existing note (at
    each fan-out depth git may have used: ``<hex>``, ``ab/<rest>``, ``ab/cd/<rest>``...);
@@ -80,6 +79,20 @@ def _read_state(commit: str, cwd: str | None) -> tuple[str | None, str]:
     return (ref[0] if ref else None), text
 
 
+def _full_oid(commit: str, cwd: str | None) -> str:
+    """``commit`` as a full object name: the note's path in the notes tree is the full hex,
+    so a name like ``HEAD`` would read no existing note and the write would drop it."""
+    if len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit):
+        return commit
+    code, out = gitlite.run(["rev-parse", "--verify", "-q", f"{commit}^{{commit}}"], cwd=cwd)
+    if code != 0:
+        raise NotesAppendError(
+            f"{commit!r} is not a commit in this repository",
+            "Name the commit by its hash or a branch (see 'git log --oneline')",
+        )
+    return out.decode().strip()
+
+
 def _ident(value: str) -> str:
     """A name or e-mail fast-import accepts: git's own identities cannot hold <, > or
     newlines, but the environment can."""
@@ -102,6 +115,7 @@ def append(
     ``unless(existing_note_text)`` true: write nothing (checked against the same note
     state the write would be conditional on, so it is race-free).
     """
+    commit = _full_oid(commit, cwd)
     for attempt in range(_ATTEMPTS):
         old, existing = _read_state(commit, cwd)
         if unless is not None and unless(existing):
