@@ -16,7 +16,7 @@ import pytest
 from gitprov.errors import UsageError
 from gitprov.model import runrecord
 from gitprov.model.notes import parse_lines
-from gitprov.services import runs
+from gitprov.services import runs, workspace
 from tests.conftest import Result, gen, git, ml_project, run_gitprov
 
 TRAIN = """\
@@ -308,3 +308,13 @@ def test_an_output_git_tracks_is_refused_before_the_command_runs(project: Path) 
     assert result.exit_code == 1
     assert "git already tracks train.py" in result.stderr
     assert not (project / "ran").exists()
+
+
+def test_the_dirty_diff_digest_ignores_local_diff_settings(project: Path) -> None:
+    (project / "train.py").write_text(TRAIN + "# tweak\n")
+    ws = workspace.open_workspace(project)
+    head = git(project, "rev-parse", "HEAD").strip()
+    plain = runs._diff_digest(ws, head, ["train.py"])
+    git(project, "config", "diff.noprefix", "true")
+    git(project, "config", "diff.algorithm", "histogram")
+    assert runs._diff_digest(ws, head, ["train.py"]) == plain

@@ -295,7 +295,20 @@ def diff_bytes(cwd: Path, base: str | None) -> bytes:
     """``git diff --binary`` of the work tree against ``base`` (the empty tree when None)."""
     empty_tree = git(["hash-object", "-t", "tree", "/dev/null"], cwd=cwd).stdout.strip()
     return _git_bytes(
-        ["diff", "--binary", "--no-color", "--no-ext-diff", base or empty_tree],
+        # Fixed format: local settings (textconv, prefixes, algorithm, renames) must not
+        # change the digest of the same uncommitted changes from one machine to another.
+        [
+            "diff",
+            "--binary",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-renames",
+            "--diff-algorithm=myers",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            base or empty_tree,
+        ],
         cwd=cwd,
         fix="Check that the repository is healthy ('git status'), then retry",
     )
