@@ -11,6 +11,7 @@ from gitprov.cli import (
     approval_cmds,
     artifacts_cmds,
     card_cmds,
+    check_cmds,
     decision_cmds,
     doctor_cmd,
     lineage_cmds,
@@ -80,6 +81,7 @@ app.add_typer(decision_cmds.decision_app, name="decision")
 app.add_typer(card_cmds.card_app, name="card")
 app.command("approve")(approval_cmds.approve)
 app.command("approvals")(approval_cmds.approvals)
+app.command("check")(check_cmds.check)
 
 
 def main() -> None:

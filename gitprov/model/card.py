@@ -57,6 +57,7 @@ class Facts:
     seeds: tuple[str, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict)  # metrics file -> its JSON
     environment: str | None = None  # one-line summary of the run's environment snapshot
+    environment_id: str | None = None  # that snapshot's digest
     command: tuple[str, ...] = ()
 
 

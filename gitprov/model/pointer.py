@@ -49,6 +49,7 @@ class Pointer:
     access: Access = "internal"
     produced_by: str | None = None
     card: str | None = None
+    stage: str | None = None  # "release": the release checklist guards every commit of it
 
     @property
     def is_tree(self) -> bool:
@@ -154,11 +155,12 @@ def _validated(values: dict[str, Any], text: str, source: str) -> Pointer:
         access,
         produced_by=values.get("produced_by"),
         card=values.get("card"),
+        stage=values.get("stage"),
     )
 
 
 def _check_optional(values: dict[str, object], fail: Callable[[str, str], PointerError]) -> None:
-    for key in ("produced_by", "card"):
+    for key in ("produced_by", "card", "stage"):
         value = values.get(key)
         if value is not None and not isinstance(value, str):
             raise fail(key, "must be a string")
@@ -185,6 +187,7 @@ def render(pointer: Pointer, doc: TOMLDocument | None = None) -> str:
         "access": pointer.access,
         "produced_by": pointer.produced_by,
         "card": pointer.card,
+        "stage": pointer.stage,
     }
     for key, value in fields.items():
         if value is None:

@@ -186,25 +186,30 @@ def verified_approvals(cwd: Path, checkpoint: str) -> list[VerifiedApproval]:
     """Every approval of ``checkpoint``'s current digest in the notes of HEAD's history,
     oldest first, each verified (signature, key validity at its time, role)."""
     ws, tracked = _checkpoint(cwd, checkpoint)
-    digest = tracked.pointer.digest
+    return verified_for_digest(ws.top, tracked.pointer.digest)
+
+
+def verified_for_digest(top: Path, digest: str, *, at: str = "HEAD") -> list[VerifiedApproval]:
+    """Every approval of ``digest`` in the notes of ``at``'s history, oldest first, each
+    verified against the owners and allowed signers of the work tree."""
     try:
-        roles = load_owners(ws.top)
+        roles = load_owners(top)
     except ConfigError:
         roles = {}  # every approval then reports NOT_IN_ROLE, with the file named
-    signers_path = ws.top / model.ALLOWED_SIGNERS_PATH
+    signers_path = top / model.ALLOWED_SIGNERS_PATH
     signers = (
         model.parse_allowed_signers(signers_path.read_text(encoding="utf-8"))
         if signers_path.is_file()
         else None
     )
-    commits = git.rev_list(ws.top, ["HEAD"]) if git.head_commit(ws.top) else []
-    notes = git_notes.read_notes(ws.top, commits)
+    commits = git.rev_list(top, [at]) if git.resolve_commit(top, at) else []
+    notes = git_notes.read_notes(top, commits)
     verdicts = []
     for commit in reversed(commits):
         for record in parse_lines(notes.get(commit, "")):
             if record.get("type") != model.TYPE or record.get("digest") != digest:
                 continue
             found = _approval(record, commit)
-            verdicts.append(_verify(record, found, top=ws.top, roles=roles, signers=signers))
+            verdicts.append(_verify(record, found, top=top, roles=roles, signers=signers))
     verdicts.sort(key=lambda v: v.approval.at)
     return verdicts

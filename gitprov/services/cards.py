@@ -9,7 +9,7 @@ atomic; ``sync`` rewrites the front matter only, so the body stays byte-identica
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from gitprov.adapters import git, resources
@@ -18,6 +18,7 @@ from gitprov.errors import GitprovError, UsageError
 from gitprov.model import card as cards
 from gitprov.model import digest as digests
 from gitprov.model import pointer as pointers
+from gitprov.model import runrecord
 from gitprov.model.card import Dataset, Facts, Problem
 from gitprov.services import environment, lineage, workspace
 
@@ -44,40 +45,56 @@ class Report:
 
 
 def _facts(ws: workspace.Workspace, tracked: workspace.Tracked) -> Facts:
-    rel = PurePosixPath(tracked.artifact.relative_to(ws.top).as_posix())
-    name = rel.stem if rel.suffix else rel.name
-    digest = tracked.pointer.digest
-    base = Facts(name=name, path=str(rel), digest=digest)
+    rel = tracked.artifact.relative_to(ws.top).as_posix()
+    return lineage_facts(ws.top, rel, tracked.pointer)
+
+
+def _env(top: Path, env: str | None) -> str | None:
+    if not env:
+        return None
     try:
-        graph = lineage.lineage(cwd=ws.top, target=digest, depth=1).graph
-    except lineage.LineageTargetError:
-        return base  # tracked but never recorded by a committed run: nothing to pre-fill
+        return environment.summary(environment.load(top=top, digest=env))
+    except GitprovError:
+        return None
+
+
+def lineage_facts(
+    top: Path,
+    rel: str,
+    pointer: pointers.Pointer,
+    *,
+    at: str | None = None,
+    run_record: runrecord.RunRecord | None = None,
+) -> Facts:
+    """What the committed lineage (read at ``at``, default HEAD) says about the checkpoint
+    at ``rel`` (relative to the top) with ``pointer``. When the lineage does not know its
+    digest, ``run_record`` (the pointer's ``produced_by`` run, e.g. staged in the same
+    commit) is used instead."""
+    path = PurePosixPath(rel)
+    name = path.stem if path.suffix else path.name
+    digest = pointer.digest
+    base = Facts(name=name, path=rel, digest=digest)
+    try:
+        graph = lineage.lineage(cwd=top, target=digest, depth=1, at=at).graph
+    except GitprovError:
+        # Tracked but never recorded by a committed run (or no commit yet).
+        if run_record is None or not any(o.digest == digest for o in run_record.outputs):
+            return base
+        return _record_facts(top, base, run_record)
     producers = [r for r in graph.producers_of(digest) if r.source == "gitprov"]
-    wanted = tracked.pointer.produced_by
+    wanted = pointer.produced_by
     chosen = [r for r in producers if f"run:{r.id}" == wanted] or producers[-1:]
     if not chosen:
         return base
     run = chosen[0]
     inputs = list(graph.inputs_of(run.id))
     datasets = tuple(
-        Dataset(
-            a.path,
-            a.digest,
-            digests.snapshot_id(a.digest) if digests.is_digest(a.digest) else a.digest,
-        )
-        for a in inputs
-        if a.kind == "dataset"
+        Dataset(a.path, a.digest, _snapshot(a.digest)) for a in inputs if a.kind == "dataset"
     )
     parents = [a for a in inputs if a.kind == "checkpoint"]
-    env = None
-    if run.env:
-        try:
-            env = environment.summary(environment.load(top=ws.top, digest=run.env))
-        except GitprovError:
-            env = None
     return Facts(
         name=name,
-        path=str(rel),
+        path=rel,
         digest=digest,
         run=f"run:{run.id}",
         commit=run.commit,
@@ -87,8 +104,34 @@ def _facts(ws: workspace.Workspace, tracked: workspace.Tracked) -> Facts:
         params=dict(run.params),
         seeds=tuple(run.seeds),
         metrics=dict(run.metrics),
-        environment=env,
+        environment=_env(top, run.env),
+        environment_id=run.env,
         command=tuple(run.argv),
+    )
+
+
+def _snapshot(digest: str) -> str:
+    return digests.snapshot_id(digest) if digests.is_digest(digest) else digest
+
+
+def _record_facts(top: Path, base: Facts, record: runrecord.RunRecord) -> Facts:
+    parents = [a for a in record.inputs if a.kind == "checkpoint"]
+    return replace(
+        base,
+        run=f"run:{record.id}",
+        code=record.head,
+        datasets=tuple(
+            Dataset(a.path, a.digest, _snapshot(a.digest))
+            for a in record.inputs
+            if a.kind == "dataset"
+        ),
+        base_model=(parents[0].path, parents[0].digest) if parents else None,
+        params=dict(record.params),
+        seeds=tuple(record.seeds),
+        metrics=dict(record.metrics),
+        environment=_env(top, record.env),
+        environment_id=record.env,
+        command=tuple(record.argv),
     )
 
 
