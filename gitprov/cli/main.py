@@ -13,6 +13,7 @@ from gitprov.cli import (
     card_cmds,
     check_cmds,
     decision_cmds,
+    deprecate_cmd,
     doctor_cmd,
     lineage_cmds,
     notes_cmds,
@@ -81,6 +82,8 @@ app.add_typer(decision_cmds.decision_app, name="decision")
 app.add_typer(card_cmds.card_app, name="card")
 app.command("approve")(approval_cmds.approve)
 app.command("approvals")(approval_cmds.approvals)
+app.command("deprecate")(deprecate_cmd.deprecate)
+app.command("deprecations")(deprecate_cmd.deprecations)
 app.command("check")(check_cmds.check)
 
 
