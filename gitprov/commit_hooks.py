@@ -20,22 +20,30 @@ def _say(message: str) -> None:
 
 
 def pre_commit(args: Sequence[str], stdin: bytes) -> int:
-    """Check staged decision records; let the commit through and remember its tree, so
-    post-commit records 'passed'.
+    """Check staged decision records and, when the commit touches a release-marked
+    checkpoint or its card, the release checklist; block on a failure. Otherwise let the
+    commit through and remember its tree, so post-commit records 'passed' (a commit made
+    with --no-verify is recorded as 'skipped')."""
+    from gitprov.services import checklist_marker, decision_check, release_gate  # noqa: PLC0415
 
-    The release checklist (a later capability) will also decide here; until then a commit
-    that passed this hook is recorded as 'passed', one made with --no-verify as 'skipped'.
-    """
-    from gitprov.services import checklist_marker, decision_check  # noqa: PLC0415
-
+    paths = release_gate.staged_paths()
     try:
-        problems = decision_check.check()
+        problems = decision_check.check(paths)
     except GitprovError as exc:
         problems = [str(exc)]
     if problems:
         for problem in problems:
             _say(problem)
         _say("the commit was blocked: fix the decision records above, 'git add' them, retry")
+        return int(ExitCode.FAILED)
+    blocked, lines = release_gate.check(paths)
+    for line in lines:
+        _say(line)
+    if blocked:
+        _say(
+            "the commit was blocked by the release checklist: fix the failures above, "
+            "'git add' the files, retry ('gitprov check --staged' shows every check)"
+        )
         return int(ExitCode.FAILED)
     checklist_marker.mark_passed()
     return 0

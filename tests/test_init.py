@@ -122,7 +122,7 @@ def test_temp_files_of_interrupted_writes_are_ignored(
     assert gitprov("init").exit_code == 0
     gen(committed_repo, {".gitprov/.config.toml.gitprov-tmp-0a1b2c": "half"})
     assert git(committed_repo, "status", "--porcelain", "--untracked-files=all", ".gitprov") == (
-        "?? .gitprov/config.toml\n"
+        "?? .gitprov/checklist.toml\n?? .gitprov/config.toml\n"
     )
 
 

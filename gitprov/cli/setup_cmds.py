@@ -29,7 +29,10 @@ def init(json_output: JsonOutput = False) -> None:
         return
     typer.echo(f"gitprov set up in {report.worktree} (hooks in {report.hooks_dir}):")
     print_changes(report.changes)
-    typer.echo("Commit .gitprov/config.toml and .gitignore so that your team shares them.")
+    typer.echo(
+        "Commit .gitprov/config.toml, .gitprov/checklist.toml and .gitignore so that your team "
+        "shares them."
+    )
 
 
 @handles_errors

@@ -52,9 +52,17 @@ def _head_blobs(paths: list[str]) -> dict[str, str]:
     return blobs
 
 
-def check() -> list[str]:
-    """Problems with the staged decision records, one line each ([] when none staged)."""
-    staged = staged_records()
+def check(staged_paths: list[str] | None = None) -> list[str]:
+    """Problems with the staged decision records, one line each ([] when none staged).
+
+    ``staged_paths``: every path the index changes, when the caller already has them
+    (saves a git process on every commit)."""
+    if staged_paths is None:
+        staged = staged_records()
+    else:
+        staged = [
+            p for p in staged_paths if p.startswith(f"{DECISIONS_DIR}/") and p.endswith(".md")
+        ]
     if not staged:
         return []
     return _check(staged)

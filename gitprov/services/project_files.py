@@ -1,4 +1,5 @@
-"""The committed files ``gitprov init`` writes: ``.gitprov/config.toml`` and ``.gitignore``."""
+"""The committed files ``gitprov init`` writes: ``.gitprov/config.toml``,
+``.gitprov/checklist.toml`` and ``.gitignore``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gitprov.model import gitignore, project_config
 from gitprov.services.changes import Change
 
 CONFIG_PATH = Path(".gitprov") / "config.toml"
+CHECKLIST_PATH = Path(".gitprov") / "checklist.toml"  # = model.checklist.CHECKLIST_PATH
 GITIGNORE_PATH = Path(".gitignore")
 
 
@@ -76,6 +78,16 @@ def ensure_config(layout: RepoLayout) -> list[Change]:
             f"added {project_config.SCHEMA_KEY} = {project_config.SCHEMA_VERSION}, comments kept",
         )
     ]
+
+
+def ensure_checklist(layout: RepoLayout) -> list[Change]:
+    """Write the release checklist from the template when missing (its defaults, with
+    every option explained); an existing one is never touched."""
+    path = layout.worktree / CHECKLIST_PATH
+    if path.exists():
+        return []
+    atomic_write(path, resources.template("checklist.toml").encode())
+    return [Change(str(CHECKLIST_PATH), "created from the template (the release checklist)")]
 
 
 def ensure_gitignore(layout: RepoLayout, rules: list[str] | None = None) -> list[Change]:

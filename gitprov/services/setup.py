@@ -44,6 +44,7 @@ def init(*, cwd: Path, python: str) -> SetupReport:
     changes = project_files.ensure_config(layout)
     remove_stale_temp_files(layout.worktree / project_files.CONFIG_PATH.parent)
     changes += [
+        *project_files.ensure_checklist(layout),
         *project_files.ensure_gitignore(layout),
         *configure_notes(layout),
         *hooks.install(layout, python=python),
