@@ -47,6 +47,16 @@ def pre_push(args: Sequence[str], stdin: bytes) -> int:
     if not updates:
         return 0  # only deletions or notes refs: nothing new can name an artifact
     git_remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME")
+    release_tags = push_check.release_tags(updates)
+    if release_tags:
+        from gitprov.services import release_verify  # noqa: PLC0415 - only for release tags
+
+        try:
+            release_verify.guard_pushed_tags(cwd=Path.cwd(), tags=release_tags)
+        except GitprovError as exc:
+            _say(f"error: {exc}")
+            _say("the push was aborted: no remote ref was moved")
+            return int(exc.exit_code)
     if os.environ.get("GITPROV_SKIP_PUSH") != "1" and not push_check.needs_work(
         updates, git_remote
     ):

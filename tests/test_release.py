@@ -1,0 +1,448 @@
+"""gitprov release: the checklist must pass, the bytes must be on a remote, the record is
+signed and the tag names it; pushing a release tag without a valid record is refused.
+
+Real git, real ssh-keygen keys, a directory artifact store and a bare git remote; pushes
+go through the installed hooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+from in_toto_attestation.predicates.vsa.v1 import vsa_pb2
+from in_toto_attestation.v1 import statement_pb2
+from in_toto_attestation.v1.statement import Statement
+
+from gitprov import __version__
+from gitprov.adapters import git_notes
+from gitprov.errors import ExitCode, GitprovError, UsageError
+from gitprov.model import checklist as checklist_model
+from gitprov.model import release as model
+from gitprov.services import push_check, release_verify
+from gitprov.services import release as service
+from tests.conftest import Result, gen, git
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None,
+    reason="ssh-keygen (OpenSSH client) is not installed: releases are signed with it",
+)
+
+ME = "test@example.com"
+# Only the checks this file exercises: the full checklist is tested in its own files.
+CHECKLIST = """\
+[checks]
+card-complete = "off"
+intended-use = "off"
+license-valid = "off"
+license-compatible = "off"
+datasets-pinned = "off"
+lineage-consistent = "off"
+evaluation = "off"
+dependencies = "off"
+plan-deviations = "off"
+artifact-on-remote = "off"
+approvals = "off"
+"""
+LIMITATIONS = "## Bias, Risks, and Limitations\n\n[More Information Needed]\n"
+WRITTEN = "## Bias, Risks, and Limitations\n\nFails on images smaller than 32x32 pixels.\n"
+
+
+def keypair(directory: Path, name: str) -> tuple[Path, str]:
+    """A fresh ed25519 key without passphrase: its private file and its public key text."""
+    key = directory / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True
+    )
+    return key, " ".join(key.with_suffix(".pub").read_text().split()[:2])
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, f"{result.stdout}\n{result.stderr}"
+    return result
+
+
+def sh(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A real command in its own process (git push runs the installed hooks)."""
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture
+def project(
+    committed_repo: Path, gitprov: Callable[..., Result], bare_remote: Path, tmp_path: Path
+) -> Path:
+    """gitprov set up with a bare git remote 'origin' and a directory artifact store for it,
+    a tracked checkpoint with a card whose limitations are written, the user's SSH key
+    trusted; all committed, the bytes not uploaded yet."""
+    repo = committed_repo
+    ok(gitprov("init"))
+    git(repo, "remote", "add", "origin", str(bare_remote))
+    ok(gitprov("remote", "add", "origin", str(tmp_path / "store")))
+    gen(repo, {"models/m.pt": b"weights", ".gitprov/checklist.toml": CHECKLIST})
+    ok(gitprov("track", "models/m.pt"))
+    ok(gitprov("card", "new", "models/m.pt"))
+    card = repo / "models/m.card.md"
+    assert LIMITATIONS in card.read_text()
+    card.write_text(card.read_text().replace(LIMITATIONS, WRITTEN))
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    key, public = keypair(keys, "me")
+    (repo / ".gitprov/allowed_signers").write_text(f"{ME} {public}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "checkpoint m with its card")
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    return repo
+
+
+def uploaded(repo: Path, gitprov: Callable[..., Result]) -> Path:
+    ok(gitprov("push", "models/m.pt"))
+    return repo
+
+
+def release_records(repo: Path) -> list[dict[str, Any]]:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    lines = git_notes.read_note(repo, head).splitlines()
+    return [json.loads(line) for line in lines if '"type":"release"' in line]
+
+
+def check_vsa(statement: dict[str, Any]) -> None:
+    """The statement read back by in-toto's own library: Statement v1 strictly (unknown
+    keys fail), then the VSA v1 predicate with its protobuf message.
+
+    Two fields are compared by hand rather than by the protobuf: the in-toto-attestation
+    0.9 VSA proto has ``verifiedLevels`` as one string where the SLSA VSA v1 spec has an
+    array (in-toto/attestation#425, fix in #429), and it lacks ``verifier.version``.
+    The spec is authoritative, so the record follows it.
+    """
+    text = json.dumps(statement)
+    pb = json_format.Parse(text, statement_pb2.Statement())
+    Statement.copy_from_pb(pb).validate()
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://slsa.dev/verification_summary/v1"
+    predicate = dict(statement["predicate"])
+    levels = predicate.pop("verifiedLevels")
+    assert isinstance(levels, list)
+    assert all(isinstance(level, str) for level in levels)
+    verifier = dict(predicate.pop("verifier"))
+    assert verifier.pop("version") == {"gitprov": verifier_version()}
+    summary = json_format.ParseDict(
+        {**predicate, "verifier": verifier}, vsa_pb2.VerificationSummary()
+    )
+    assert summary.verification_result == "PASSED"
+    assert summary.verifier.id.startswith("https://")
+    assert summary.policy.uri == ".gitprov/checklist.toml"
+    assert summary.time_verified.seconds > 0
+
+
+def verifier_version() -> str:
+    return __version__
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+
+def test_release_refused_when_the_checklist_fails_naming_the_check(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    card = project / "models/m.card.md"
+    card.write_text(card.read_text().replace(WRITTEN, LIMITATIONS))
+    git(project, "commit", "-q", "-am", "limitations removed")
+
+    result = gitprov("release", "models/m.pt", "--version", "1.0.0")
+
+    assert result.exit_code == ExitCode.FAILED
+    assert "does not pass the release checklist: limitations failed" in result.stderr
+    assert "Bias, Risks, and Limitations" in result.stderr
+    assert release_records(project) == []
+    assert git(project, "tag", "--list") == ""
+
+
+def test_release_refused_when_the_artifact_is_on_no_remote(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    result = gitprov("release", "models/m.pt", "--version", "1.0.0")
+
+    assert result.exit_code == ExitCode.FAILED
+    assert "models/m.pt (sha256:" in result.stderr
+    assert "is on none of the artifact remotes (origin)" in result.stderr
+    assert "gitprov push models/m.pt" in result.stderr
+    assert release_records(project) == []
+    assert git(project, "tag", "--list") == ""
+
+
+def test_release_refused_for_an_uncommitted_card(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    card = project / "models/m.card.md"
+    card.write_text(card.read_text() + "\nMore words.\n")
+
+    result = gitprov("release", "models/m.pt", "--version", "1.0.0")
+
+    assert result.exit_code == ExitCode.FAILED
+    assert "models/m.card.md has uncommitted changes: a release describes a commit" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "hint"),
+    [("v1.0.0", "Use --version 1.0.0"), ("1.0", "1.0.0"), ("01.0.0", "1.0.0")],
+)
+def test_release_refuses_a_version_that_is_not_semver(
+    project: Path, gitprov: Callable[..., Result], version: str, hint: str
+) -> None:
+    result = gitprov("release", "models/m.pt", "--version", version)
+    assert result.exit_code == ExitCode.USAGE
+    assert "is not a SemVer 2.0.0 version" in result.stderr
+    assert hint in result.stderr
+
+
+def test_release_refuses_an_existing_tag(project: Path, gitprov: Callable[..., Result]) -> None:
+    uploaded(project, gitprov)
+    ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+    again = gitprov("release", "models/m.pt", "--version", "1.0.0")
+    assert again.exit_code == ExitCode.USAGE
+    assert "tag m-v1.0.0 already exists" in again.stderr
+    assert len(release_records(project)) == 1
+
+
+def test_release_without_a_signing_key_writes_nothing(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    git(project, "config", "--unset", "user.signingkey")
+    result = gitprov("release", "models/m.pt", "--version", "1.0.0")
+    assert result.exit_code == ExitCode.FAILED
+    assert "no signing key is configured in git" in result.stderr
+    assert release_records(project) == []
+    assert git(project, "tag", "--list") == ""
+
+
+# --- a release ---------------------------------------------------------------------------
+
+
+def test_release_records_a_signed_vsa_and_tags_head(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    head = git(project, "rev-parse", "HEAD").strip()
+
+    result = gitprov("release", "models/m.pt", "--version", "1.0.0", "-m", "First release")
+
+    assert result.exit_code == 0, result.stderr
+    assert "released models/m.pt 1.0.0" in result.stdout
+    assert "as tag m-v1.0.0" in result.stdout
+    (record,) = release_records(project)
+    digest = json.loads(json.dumps(record))["digest"]
+    assert (record["checkpoint"], record["version"], record["tag"]) == (
+        "models/m.pt",
+        "1.0.0",
+        "m-v1.0.0",
+    )
+    assert record["commit"] == head
+    assert record["releaser"] == f"Test User <{ME}>"
+    assert record["checklist"]["passed"] is True
+    checks = {r["check"]: r["status"] for r in record["checklist"]["results"]}
+    assert checks["limitations"] == "pass"
+    policy = (project / ".gitprov/checklist.toml").read_bytes()
+    assert record["checklist"]["config_digest"] == "sha256:" + hashlib.sha256(policy).hexdigest()
+    assert record["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
+    statement = record["statement"]
+    check_vsa(statement)
+    assert statement["subject"] == [{"name": "models/m.pt", "digest": {"sha256": digest[7:]}}]
+    assert (
+        statement["predicate"]["policy"]["digest"]["sha256"] == hashlib.sha256(policy).hexdigest()
+    )
+    assert statement["predicate"]["timeVerified"] == record["at"]
+    assert statement["predicate"]["resourceUri"].endswith(f"@{head}#models/m.pt")
+
+    # The annotated tag is on HEAD and names the checkpoint, digest, version and record.
+    assert git(project, "cat-file", "-t", "m-v1.0.0").strip() == "tag"
+    assert git(project, "rev-parse", "m-v1.0.0^{commit}").strip() == head
+    message = git(project, "tag", "-l", "--format=%(contents)", "m-v1.0.0")
+    assert message.startswith("First release\n")
+    for line in ("Checkpoint: models/m.pt", f"Digest: {digest}", "Version: 1.0.0"):
+        assert line in message
+    assert f"Gitprov-Release: {record['id']}" in message
+
+    verdict = release_verify.verify_release(cwd=project, tag="m-v1.0.0")
+    assert (verdict.status, verdict.valid, verdict.record_id) == ("valid", True, record["id"])
+    listed = gitprov("releases", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)
+    assert (entry["tag"], entry["status"], entry["release"]["version"]) == (
+        "m-v1.0.0",
+        "valid",
+        "1.0.0",
+    )
+    assert gitprov("releases", "models/m.pt").stdout.startswith("valid")
+    assert "no release tags" in gitprov("releases", "README.md").stdout
+
+
+def test_tag_format_is_configurable(project: Path, gitprov: Callable[..., Result]) -> None:
+    uploaded(project, gitprov)
+    config = project / ".gitprov/config.toml"
+    config.write_text(config.read_text() + '\n[release]\ntag_format = "models/{name}/{version}"\n')
+    git(project, "commit", "-q", "-am", "tag format")
+    ok(gitprov("release", "models/m.pt", "--version", "2.0.0-rc.1"))
+    assert git(project, "tag", "--list").split() == ["models/m/2.0.0-rc.1"]
+
+
+def test_a_fake_checklist_can_stand_in_and_its_failures_are_listed(project: Path) -> None:
+    def failing(**kwargs: Any) -> list[checklist_model.Report]:
+        assert kwargs["checkpoints"] == ["models/m.pt"]
+        results = (
+            checklist_model.Result("evaluation", "metrics", "fail", "error", "no CI", "Add CI"),
+            checklist_model.Result("approvals", "signed", "fail", "error", "none", "Approve"),
+            checklist_model.Result("plan-deviations", "plan", "fail", "warning", "x", "y"),
+        )
+        return [
+            checklist_model.Report(
+                "models/m.pt", "sha256:" + "0" * 64, results, "sha256:" + "1" * 64
+            )
+        ]
+
+    with pytest.raises(GitprovError) as caught:
+        service.release(cwd=project, checkpoint="models/m.pt", version="1.0.0", checklist=failing)
+    assert "evaluation, approvals failed (evaluation: no CI)" in caught.value.problem
+    assert caught.value.fix.startswith("Add CI")
+
+
+def test_version_rules() -> None:
+    for good in ("0.0.1", "1.0.0", "1.2.3-rc.1", "1.0.0+build.7", "10.20.30-alpha-1.b"):
+        assert model.check_version(good) == good
+    for bad in ("1", "1.0", "v1.0.0", "1.0.0-", "1.0.0-01", "1.0.0 ", ""):
+        with pytest.raises(UsageError):
+            model.check_version(bad)
+
+
+def test_the_hook_marker_is_the_model_marker() -> None:
+    assert f"\n{model.MARKER}:".encode() == push_check.RELEASE_MARKER
+
+
+# --- the pre-push guard, through the installed hooks ------------------------------------
+
+
+def push(repo: Path, *refs: str) -> subprocess.CompletedProcess[str]:
+    return sh(repo, "git", "push", "origin", *refs)
+
+
+def remote_tags(origin: Path) -> list[str]:
+    return git(origin, "tag", "--list").split()
+
+
+def test_push_of_a_released_tag_is_accepted_with_its_record(
+    project: Path, gitprov: Callable[..., Result], bare_remote: Path
+) -> None:
+    uploaded(project, gitprov)
+    ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+    assert push(project, "main").returncode == 0
+
+    pushed = push(project, "--tags")
+
+    assert pushed.returncode == 0, pushed.stderr
+    assert remote_tags(bare_remote) == ["m-v1.0.0"]
+    # The record travelled with it: the remote's notes hold it.
+    head = git(project, "rev-parse", "HEAD").strip()
+    remote_note = git(bare_remote, "notes", "--ref=gitprov", "show", head)
+    assert '"type":"release"' in remote_note
+
+
+def test_push_of_a_hand_made_release_tag_is_refused(
+    project: Path, gitprov: Callable[..., Result], bare_remote: Path
+) -> None:
+    uploaded(project, gitprov)
+    assert push(project, "main").returncode == 0
+    message = "Release\n\nGitprov-Release: 01JD3Q0000000000000000FAKE\n"
+    git(project, "tag", "-a", "m-v9.9.9", "-m", message)
+    git(project, "tag", "plain")  # a lightweight tag: not a release, pushed freely
+    git(project, "tag", "-a", "annotated", "-m", "just a note")  # likewise
+
+    pushed = push(project, "--tags")
+
+    assert pushed.returncode != 0
+    assert "refusing to push release tag m-v9.9.9" in pushed.stderr
+    assert "no_record" in pushed.stderr
+    assert remote_tags(bare_remote) == []
+    assert push(project, "plain", "annotated").returncode == 0
+    assert remote_tags(bare_remote) == ["annotated", "plain"]
+
+
+def test_push_of_a_release_tag_with_a_tampered_record_is_refused(
+    project: Path, gitprov: Callable[..., Result], bare_remote: Path
+) -> None:
+    uploaded(project, gitprov)
+    ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+    head = git(project, "rev-parse", "HEAD").strip()
+    text = git_notes.read_note(project, head)
+    forged = text.replace('"version":"1.0.0"', '"version":"1.0.1"')
+    assert forged != text
+    git(project, "notes", "--ref=refs/notes/gitprov", "add", "-f", "-F", "-", head, stdin=forged)
+
+    pushed = push(project, "main", "m-v1.0.0")
+
+    assert pushed.returncode != 0
+    assert "refusing to push release tag m-v1.0.0" in pushed.stderr
+    assert "tampered" in pushed.stderr
+    assert remote_tags(bare_remote) == []
+    assert gitprov("releases").exit_code == ExitCode.FAILED
+
+
+def test_push_refused_when_the_signer_is_not_trusted(
+    project: Path, gitprov: Callable[..., Result], bare_remote: Path
+) -> None:
+    uploaded(project, gitprov)
+    other, _ = keypair(project.parent / "keys", "other")
+    git(project, "config", "user.signingkey", str(other))
+    ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+
+    pushed = push(project, "main", "m-v1.0.0")
+
+    assert pushed.returncode != 0
+    assert "unknown_key" in pushed.stderr
+    assert remote_tags(bare_remote) == []
+
+
+def test_a_release_tag_moved_to_another_commit_is_a_mismatch(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+    message = git(project, "tag", "-l", "--format=%(contents)", "m-v1.0.0")
+    gen(project, {"README.md": "changed\n"})
+    git(project, "commit", "-q", "-am", "later")
+    # The same message (and record id) on a later commit, as a copy-paste would make.
+    git(project, "tag", "-a", "m-v1.0.0-copy", "-m", message)
+    verdict = release_verify.verify_release(cwd=project, tag="m-v1.0.0-copy")
+    assert verdict.status == "no_record"
+    assert not verdict.valid
+
+
+# TEMPORARY while services.checklist cannot import its checks: a stand-in.
+@pytest.fixture(autouse=True)
+def _stand_in_checklist(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(**kwargs: Any) -> list[checklist_model.Report]:
+        top = kwargs["cwd"]
+        name = kwargs["checkpoints"][0]
+        card = (top / name).with_suffix(".card.md").read_text()
+        status = "fail" if LIMITATIONS in card else "pass"
+        result = checklist_model.Result(
+            "limitations", "lim", status, "error", "Bias, Risks, and Limitations", "Fill it"
+        )
+        digest = "sha256:" + hashlib.sha256((top / CHECKLIST_PATH).read_bytes()).hexdigest()
+        return [checklist_model.Report(name, "", (result,), digest)]
+
+    monkeypatch.setattr(service, "_default_checklist", fake)
+
+
+CHECKLIST_PATH = ".gitprov/checklist.toml"
