@@ -29,6 +29,7 @@ from gitprov.model import release as model
 from gitprov.services import push_check, release_verify
 from gitprov.services import release as service
 from tests.conftest import Result, gen, git
+from tests.test_layers import run_hook_probe
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh-keygen") is None,
@@ -426,6 +427,40 @@ def test_a_release_tag_moved_to_another_commit_is_a_mismatch(
     verdict = release_verify.verify_release(cwd=project, tag="m-v1.0.0-copy")
     assert verdict.status == "no_record"
     assert not verdict.valid
+
+
+# --- the guard's cost: nothing for a push without a release tag -------------------------
+
+
+@pytest.mark.parametrize(
+    ("tag_message", "guarded"),
+    [
+        pytest.param(None, False, id="branch-only"),
+        pytest.param("just a note", False, id="annotated-tag"),
+        pytest.param("Release\n\nGitprov-Release: 01JD3Q0000000000000000FAKE", True, id="release"),
+    ],
+)
+def test_the_guard_loads_nothing_unless_a_release_tag_is_pushed(
+    committed_repo: Path, tag_message: str | None, guarded: bool
+) -> None:
+    """Through the hook entry point in a fresh interpreter (tests/test_layers.py's probe):
+    a branch push or an ordinary tag push loads neither the release model nor its
+    verification; a release tag loads the verification and, without a record, is refused."""
+    gen(committed_repo, {".gitprov/config.toml": "schema = 1\n"})
+    head = git(committed_repo, "rev-parse", "HEAD").strip()
+    refs = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+    if tag_message is not None:
+        git(committed_repo, "tag", "-a", "t1", "-m", tag_message)
+        tag = git(committed_repo, "rev-parse", "t1").strip()
+        refs += f"refs/tags/t1 {tag} refs/tags/t1 {'0' * 40}\n"
+
+    report = run_hook_probe(committed_repo, ["pre-push", "origin", "/nowhere.git"], stdin=refs)
+
+    loaded = report["loaded"]
+    assert isinstance(loaded, list)
+    assert ("gitprov.services.release_verify" in loaded) is guarded
+    assert ("gitprov.model.release" in loaded) is guarded
+    assert (report["exit"] != 0) is guarded
 
 
 # TEMPORARY while services.checklist cannot import its checks: a stand-in.
