@@ -15,6 +15,7 @@ from gitprov.cli import (
     decision_cmds,
     deprecate_cmd,
     doctor_cmd,
+    eval_cmds,
     lineage_cmds,
     notes_cmds,
     rerun_cmd,
@@ -82,6 +83,7 @@ app.add_typer(decision_cmds.decision_app, name="decision")
 app.add_typer(card_cmds.card_app, name="card")
 app.command("approve")(approval_cmds.approve)
 app.command("approvals")(approval_cmds.approvals)
+app.add_typer(eval_cmds.eval_app, name="eval")
 app.command("deprecate")(deprecate_cmd.deprecate)
 app.command("deprecations")(deprecate_cmd.deprecations)
 app.command("check")(check_cmds.check)
