@@ -16,7 +16,7 @@ COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
     *("push", "fetch", "pull", "approve", "approvals"),
-    *("remote", "notes", "decision", "card"),
+    *("remote", "notes", "decision", "card", "eval"),
 ]
 SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),
@@ -25,6 +25,7 @@ SUBCOMMANDS = [
     *("decision supersede", "decision list", "decision link", "decision outcome"),
     *("decision show", "decision graph"),
     *("card new", "card sync", "card validate", "card render"),
+    *("eval record", "eval run", "eval list", "eval compare"),
 ]
 
 
