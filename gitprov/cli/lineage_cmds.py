@@ -23,6 +23,7 @@ from gitprov.cli.errors import handles_errors
 from gitprov.cli.options import JsonOutput
 from gitprov.errors import ExitCode, UsageError
 from gitprov.model import digest as digests
+from gitprov.model.deprecation import DeprecatedUse, describe
 from gitprov.model.runrecord import ArtifactRef
 
 if TYPE_CHECKING:  # the services themselves load when a command runs
@@ -33,6 +34,12 @@ if TYPE_CHECKING:  # the services themselves load when a command runs
 
 def _warn(message: str) -> None:
     typer.echo(f"gitprov: warning: {message}", err=True)
+
+
+def _warn_deprecated(uses: tuple[DeprecatedUse, ...]) -> None:
+    today = datetime.now(UTC).date() if uses else None
+    for use in uses:
+        _warn(describe(use, today=today))
 
 
 def _ident(digest: str | None, kind: str) -> str:
@@ -128,6 +135,7 @@ def _text_chunks(entries: Iterator[LogEntry]) -> Iterator[str]:
     for entry in entries:
         for warning in entry.warnings:
             _warn(warning)
+        _warn_deprecated(entry.deprecations)
         yield render_entry(entry)
 
 
@@ -136,6 +144,7 @@ def _json_chunks(entries: Iterator[LogEntry]) -> Iterator[str]:
     for number, entry in enumerate(entries):
         for warning in entry.warnings:
             _warn(warning)
+        _warn_deprecated(entry.deprecations)
         text = json.dumps(entry, default=_json_default, indent=2, sort_keys=True)
         yield ("\n" if number == 0 else ",\n") + text
     yield "\n]\n"
@@ -302,10 +311,11 @@ def lineage(
 
     direction: Literal["upstream", "downstream"] = "downstream" if downstream else "upstream"
     result = lineage_service.lineage(
-        cwd=Path.cwd(), target=target, direction=direction, depth=depth, at=at
+        cwd=Path.cwd(), target=target, direction=direction, depth=depth, at=at, deprecations=True
     )
     for warning in result.warnings:
         _warn(warning)
+    _warn_deprecated(result.deprecated)
     chosen = "json" if json_output else fmt
     if chosen == "text":
         _write(sys.stdout, iter([render_tree(result)]))

@@ -194,9 +194,11 @@ def undeprecate(*, cwd: Path, checkpoint: str) -> Undeprecated:
     if card is not None and card_data is not None:
         data, body, crlf = card_data
         mark = data.pop(DEPRECATED_KEY, None)
-        if isinstance(mark, dict) and mark.get("superseded_by"):
-            data.pop(NEW_VERSION_KEY, None)  # ours: set with the deprecation
-        changed = mark is not None
+        named = any(d.superseded_by for d in mine)
+        if named or (isinstance(mark, dict) and mark.get("superseded_by")):
+            # Set by a deprecation that named a successor: it goes with it.
+            changed = data.pop(NEW_VERSION_KEY, None) is not None
+        changed = changed or mark is not None
         if changed:
             atomic_write(card, cards.join(data, body, crlf=crlf).encode("utf-8"))
     return Undeprecated(tuple(mine), ws.display(card) if card and changed else None)

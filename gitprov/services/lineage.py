@@ -18,7 +18,9 @@ from pathlib import Path
 from gitprov.adapters.history import History
 from gitprov.errors import UsageError
 from gitprov.model import runrecord
+from gitprov.model.deprecation import DeprecatedUse
 from gitprov.model.lineage_graph import LineageGraph
+from gitprov.services import deprecation_scan
 from gitprov.services.lineage_build import build_index
 from gitprov.services.lineage_index import Direction, LineageIndex, walk
 from gitprov.services.lineage_targets import LineageTargetError, path_revision, resolve_target
@@ -45,6 +47,7 @@ class LineageResult:
     ``at``: the commit the graph was read at. ``repository``: the ``origin`` remote's URL,
     else the work tree's path (for exports). ``truncated``: nodes whose lineage goes on
     beyond ``depth``. ``warnings``: records that could not be read (left out).
+    ``deprecated``: where the graph still uses a deprecated checkpoint (when asked for).
     """
 
     graph: LineageGraph
@@ -53,6 +56,7 @@ class LineageResult:
     repository: str
     truncated: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
+    deprecated: tuple[DeprecatedUse, ...] = ()
 
 
 def lineage(
@@ -62,6 +66,7 @@ def lineage(
     direction: Direction = "upstream",
     depth: int | None = None,
     at: str | None = None,
+    deprecations: bool = False,
 ) -> LineageResult:
     """The upstream (or downstream) lineage graph of ``target``, read at ``at`` (HEAD).
 
@@ -69,7 +74,8 @@ def lineage(
     the DVC output of that path), a digest (``sha256:<hex>``, a unique prefix of one,
     ``ds:<12 hex>``, ``md5:<hex>``), or a run (``run:<ULID>`` or a unique prefix,
     ``dvc:<stage>``). Raises ``LineageTargetError`` (exit 2) with the fix when the
-    target names nothing, or more than one thing.
+    target names nothing, or more than one thing. With ``deprecations``, the result
+    also says where the graph uses a deprecated checkpoint (one more read of the notes).
     """
     if depth is not None and depth < 1:
         raise UsageError(f"--depth must be at least 1, got {depth}", "Pass --depth 1 or more")
@@ -81,7 +87,8 @@ def lineage(
     node = resolve_target(history, index, cwd, target, at=at or "HEAD")
     graph, cut = walk(index, node, direction=direction, depth=depth)
     repository = history.remote_url() or str(history.top or cwd)
-    return LineageResult(graph, node, at_commit, repository, cut, tuple(index.warnings))
+    used = deprecation_scan.graph_uses(history, graph) if deprecations else ()
+    return LineageResult(graph, node, at_commit, repository, cut, tuple(index.warnings), used)
 
 
 def full_graph(*, cwd: Path, at: str | None = None) -> LineageIndex:

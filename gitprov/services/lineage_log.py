@@ -25,6 +25,8 @@ from gitprov.adapters.history import CommitInfo, History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import commit_record, runrecord
 from gitprov.model import digest as digests
+from gitprov.model.deprecation import DeprecatedUse, Deprecation
+from gitprov.services import deprecation_scan
 from gitprov.services.log_args import relative_path, split_arguments
 from gitprov.services.log_entry import ChangeView, LogEntry, RunView
 from gitprov.services.log_notes import (
@@ -59,8 +61,9 @@ def log(*, cwd: Path, args: Sequence[str] = (), max_count: int | None = None) ->
     revision, paths = split_arguments(history, cwd.resolve(), args)
     include, exclude = history.range_tips(revision)
     notes = history.notes_map()
+    deprecated = deprecation_scan.active(history, notes)  # one read of the notes
     commits = history.walk(include, exclude, paths=[p for p in paths if p])
-    return _entries(_Reader(history), commits, notes, max_count)
+    return _entries(_Reader(history, deprecated), commits, notes, max_count)
 
 
 def _entries(
@@ -75,9 +78,21 @@ def _entries(
 class _Reader:
     """Reads one commit's note, run records and environments (each blob once)."""
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, deprecated: Mapping[str, Deprecation]) -> None:
         self.history = history
         self.envs = EnvSummaries(history)
+        self.deprecated = deprecated
+
+    def _deprecated_reads(self, runs: Sequence[RunView]) -> tuple[DeprecatedUse, ...]:
+        """The runs among ``runs`` that read a deprecated checkpoint."""
+        if not self.deprecated:
+            return ()
+        return tuple(
+            DeprecatedUse("read", self.deprecated[ref.digest], run=run.id, digest=ref.digest)
+            for run in runs
+            for ref in run.inputs
+            if ref.digest in self.deprecated
+        )
 
     def entry(self, commit: CommitInfo, note_blob: str | None) -> LogEntry:
         warnings: list[str] = []
@@ -107,6 +122,7 @@ class _Reader:
                 copied_from=copied,
                 other_records=others,
                 warnings=tuple(warnings),
+                deprecations=self._deprecated_reads(runs),
             )
         rid = str(record.get("id"))
         env = text_field(record.get("env"))
@@ -130,6 +146,7 @@ class _Reader:
             copied_from=copied,
             other_records=others,
             warnings=tuple(warnings),
+            deprecations=self._deprecated_reads(runs),
         )
 
     def _records(self, blob: str, short: str, warnings: list[str]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitprov.model.deprecation import DeprecatedUse
 from gitprov.model.runrecord import ArtifactRef
 
 
@@ -44,7 +45,8 @@ class LogEntry:
     no record; the runs are then those whose records the commit added, and
     ``runs_from_tree`` is True). ``copied_from``: commits whose records git copied here
     when it rewrote them (amend, rebase), ignored. ``other_records``: the note's other
-    records (evaluations, approvals...), as they are.
+    records (evaluations, approvals...), as they are. ``deprecations``: this commit's
+    runs that read a deprecated checkpoint.
     """
 
     commit: str
@@ -65,3 +67,4 @@ class LogEntry:
     copied_from: tuple[str, ...] = ()
     other_records: tuple[Mapping[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
+    deprecations: tuple[DeprecatedUse, ...] = ()
