@@ -28,6 +28,7 @@ REQUIRED = ("license", "datasets", "tags", "model-index", "gitprov")
 # Front matter keys that 'sync' recomputes from lineage; every other key is the author's.
 DERIVED = ("datasets", "base_model", "model-index", "gitprov")
 _CI_SUFFIXES = (("_ci_low", "_ci_high"), ("_ci_lower", "_ci_upper"))
+_N = "_n"
 
 
 class CardError(GitprovError):
@@ -141,14 +142,18 @@ def metric_rows(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     for values in metrics.values():
         flat.update(_flatten(values))
     bounds = {k for k in flat for low, high in _CI_SUFFIXES if k.endswith((low, high))}
+    # "<metric>_n" is that metric's sample size (only when "<metric>" is a metric too).
+    sizes = {k for k in flat if k.endswith(_N) and k[: -len(_N)] in flat}
     rows = []
     for name, value in flat.items():
-        if name in bounds:
+        if name in bounds or name in sizes:
             continue
         args: dict[str, Any] = {"ci_low": PLACEHOLDER, "ci_high": PLACEHOLDER}
         for low, high in _CI_SUFFIXES:
             if name + low in flat and name + high in flat:
                 args = {"ci_low": flat[name + low], "ci_high": flat[name + high]}
+        if name + _N in sizes and isinstance(flat[name + _N], int):
+            args["n"] = flat[name + _N]
         rows.append({"type": name, "value": value, "name": name, "args": args})
     return rows
 
@@ -167,9 +172,14 @@ def model_index(facts: Facts, previous: Any = None) -> list[dict[str, Any]]:
         old_args = {}
     for row in rows:
         kept = old_args.get(row["name"])
-        # A confidence interval written by hand survives until the run provides one.
-        if isinstance(kept, dict) and row["args"]["ci_low"] == PLACEHOLDER:
-            row["args"] = kept
+        if not isinstance(kept, dict):
+            continue
+        if row["args"]["ci_low"] == PLACEHOLDER:
+            # A confidence interval written by hand survives until the run provides one.
+            row["args"] = {**kept, **{k: v for k, v in row["args"].items() if k == "n"}}
+        else:
+            # Other args the author added (n, environment...) survive; the run's win.
+            row["args"] = {**kept, **row["args"]}
     if not rows:
         rows = [{"type": PLACEHOLDER, "value": PLACEHOLDER, "name": PLACEHOLDER}]
     result = {"task": task, "dataset": dataset, "metrics": rows}
