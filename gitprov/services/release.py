@@ -84,11 +84,9 @@ def release_tag(top: Path, checkpoint: str, version: str) -> str:
 
 def _require_committed(ws: Workspace, tracked: Tracked) -> None:
     """The pointer, its card and the checklist file at HEAD are the work tree's."""
-    paths = [tracked.pointer_path]
+    paths = [tracked.pointer_path, ws.top / CHECKLIST_PATH]
     if tracked.pointer.card:
         paths.append(tracked.pointer_path.parent / tracked.pointer.card)
-    if (ws.top / CHECKLIST_PATH).is_file():
-        paths.append(ws.top / CHECKLIST_PATH)
     for path in paths:
         rel = ws.display(path)
         committed = git.show_file(ws.top, "HEAD", rel)
