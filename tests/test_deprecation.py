@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gitprov.adapters import note_lines
 from gitprov.adapters.git import GitConfig
 from gitprov.cli.main import app
 from gitprov.errors import ExitCode
@@ -26,7 +27,7 @@ from gitprov.model import deprecation as model
 from gitprov.model import digest as digests
 from gitprov.model.lineage_graph import ArtifactNode, Edge, LineageGraph, RunNode
 from gitprov.model.notes import make_record, parse_lines
-from gitprov.services import notes_setup
+from gitprov.services import deprecation_scan, notes_setup
 from gitprov.services.notes_sync import sync
 from tests.conftest import Result, gen, git, ml_project, run_gitprov
 
@@ -434,3 +435,33 @@ def test_parse_sunset() -> None:
     today = date(2026, 11, 23)
     assert model.parse_sunset("2026-11-23", today=today) == ("2026-11-23", False)
     assert model.parse_sunset(" 2026-11-22 ", today=today) == ("2026-11-22", True)
+
+
+# --- the cache of marked note lines ------------------------------------------------------
+
+
+def test_the_note_cache_follows_every_change_of_the_notes(
+    chain: Chain, gitprov: Callable[..., Result]
+) -> None:
+    """The cache is keyed by the notes tree: a new note, a removed note, a damaged or
+    stale cache file all give the same answer as reading every note."""
+
+    def listed() -> list[str]:
+        return [d.checkpoint for d in deprecation_scan.read(chain.repo)]
+
+    assert listed() == []
+    cache = chain.repo / ".git" / "gitprov" / note_lines.CACHE_NAME
+    assert cache.is_file()
+    assert gitprov("deprecate", "model.pt", "--reason", REASON).exit_code == 0
+    assert listed() == ["model.pt"]  # read from the changed note only
+    git(chain.repo, "commit", "-q", "--allow-empty", "-m", "later")
+    assert gitprov("deprecate", "tuned.pt", "--reason", "made from model.pt").exit_code == 0
+    assert listed() == ["model.pt", "tuned.pt"]
+    git(chain.repo, "notes", "--ref=gitprov", "remove", "HEAD~1")
+    assert listed() == ["tuned.pt"]  # the note that held it is gone
+    cache.write_text("{not json")
+    assert listed() == ["tuned.pt"]
+    markers = [m.decode() for m in model.MARKERS]
+    stale = {"version": 1, "markers": markers, "tree": "0" * 40, "notes": {"x": ["y"]}}
+    cache.write_text(json.dumps(stale))  # a tree this repository does not have
+    assert listed() == ["tuned.pt"]

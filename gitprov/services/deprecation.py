@@ -16,7 +16,6 @@ from typing import Any
 
 from gitprov.adapters import git, git_notes
 from gitprov.adapters.fs import atomic_write
-from gitprov.adapters.history import History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import card as cards
 from gitprov.model import deprecation as model
@@ -178,7 +177,7 @@ def undeprecate(*, cwd: Path, checkpoint: str) -> Undeprecated:
     ws = open_workspace(cwd)
     tracked = _checkpoint(ws, cwd, checkpoint, what="gitprov deprecate --undo takes")
     digest = tracked.pointer.digest
-    mine = [d for d in deprecation_scan.read(History(ws.top)) if d.digest == digest]
+    mine = [d for d in deprecation_scan.read(ws.top) if d.digest == digest]
     if not mine:
         raise GitprovError(
             f"{checkpoint} is not deprecated at its current digest",
@@ -206,9 +205,9 @@ def undeprecate(*, cwd: Path, checkpoint: str) -> Undeprecated:
 
 def deprecations(*, cwd: Path) -> list[model.Deprecation]:
     """Every deprecation in force (not retracted) in the notes, oldest first."""
-    return deprecation_scan.read(History(cwd))
+    return deprecation_scan.read(cwd)
 
 
 def usage_warnings(*, cwd: Path, graph: LineageGraph) -> tuple[model.DeprecatedUse, ...]:
     """Where ``graph`` still uses a deprecated checkpoint."""
-    return deprecation_scan.graph_uses(History(cwd), graph)
+    return deprecation_scan.graph_uses(cwd, graph)

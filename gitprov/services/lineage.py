@@ -87,7 +87,7 @@ def lineage(
     node = resolve_target(history, index, cwd, target, at=at or "HEAD")
     graph, cut = walk(index, node, direction=direction, depth=depth)
     repository = history.remote_url() or str(history.top or cwd)
-    used = deprecation_scan.graph_uses(history, graph) if deprecations else ()
+    used = deprecation_scan.graph_uses(cwd, graph) if deprecations else ()
     return LineageResult(graph, node, at_commit, repository, cut, tuple(index.warnings), used)
 
 

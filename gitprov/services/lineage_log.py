@@ -61,7 +61,7 @@ def log(*, cwd: Path, args: Sequence[str] = (), max_count: int | None = None) ->
     revision, paths = split_arguments(history, cwd.resolve(), args)
     include, exclude = history.range_tips(revision)
     notes = history.notes_map()
-    deprecated = deprecation_scan.active(history, notes)  # one read of the notes
+    deprecated = deprecation_scan.active(cwd)  # cached by the notes tree's id
     commits = history.walk(include, exclude, paths=[p for p in paths if p])
     return _entries(_Reader(history, deprecated), commits, notes, max_count)
 
