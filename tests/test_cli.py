@@ -15,7 +15,7 @@ from tests.conftest import Result, run_gitprov
 COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
-    *("push", "fetch", "pull", "approve", "approvals"),
+    *("push", "fetch", "pull", "approve", "approvals", "deprecate", "deprecations"),
     *("remote", "notes", "decision", "card", "eval"),
 ]
 SUBCOMMANDS = [
