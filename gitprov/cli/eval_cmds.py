@@ -183,8 +183,9 @@ def run(
     _show_recorded(result.recorded, json_output)
 
 
-# Options after the command (gitprov eval run M ... -- python x.py --flag) are the command's.
-eval_app.command("run", context_settings={"allow_interspersed_args": False})(run)
+# Everything after '--' is the command's, its options included (click's rule), so the
+# options of 'eval run' may come before or after CHECKPOINT, as the other commands' do.
+eval_app.command("run")(run)
 
 
 @eval_app.command("list")

@@ -138,12 +138,13 @@ def _jsonl_rows(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _csv_rows(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    csv.field_size_limit(MAX_LINE_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
+    end = 0
     try:
         for fields in reader:
-            number = reader.line_num
+            # A quoted field may span lines: name the line the row starts on.
+            number, end = end + 1, reader.line_num
             if not fields or all(not f.strip() for f in fields):
                 continue
             if header is None:
@@ -167,7 +168,7 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     except csv.Error as exc:
         raise _fail(
             source,
-            reader.line_num,
+            end + 1,
             f"not valid CSV ({exc})",
             "Check the quoting of that row",
         ) from None
