@@ -28,7 +28,7 @@ from gitprov.model.review_report import (
 
 MARKER = "<!-- gitprov-review -->"  # CI finds and updates its own comment by this line
 DEFAULT_MAX_CHARS = 65_000  # under GitHub's 65,536 with room for a CI's own footer
-MIN_MAX_CHARS = 400
+MIN_MAX_CHARS = 1000  # the summary and the note of what was cut always fit
 ROWS_SHORT = 10  # rows kept in a table's shortened form
 # Cut first -> last; the summary is not in it: it is never cut.
 CUT_ORDER = (

@@ -33,7 +33,7 @@ from gitprov.model.review_report import (
     MetricDelta,
     ReviewReport,
 )
-from gitprov.services import lineage_repair, review_checks
+from gitprov.services import evals, lineage_repair, review_checks
 from gitprov.services.lineage_build import build_index
 from gitprov.services.lineage_index import walk
 from gitprov.services.review_artifacts import (
@@ -45,7 +45,7 @@ from gitprov.services.review_artifacts import (
     read_pointer,
 )
 from gitprov.services.review_cards import card_diff
-from gitprov.services.review_metrics import deltas, metrics_at
+from gitprov.services.review_metrics import Key, Value, deltas, from_evals, metrics_at
 
 DEFAULT_NODE_CAP = 30
 
@@ -80,12 +80,12 @@ def review(*, cwd: Path, rev_range: str, node_cap: int = DEFAULT_NODE_CAP) -> Re
     touched = _touched_checkpoints(
         history, head=head, merge_base=merge_base, files=files, artifacts=artifacts, cards=cards
     )
+    top = history.top or cwd
     metrics = [
         row
         for pointer_path, path in touched
-        for row in _metric_rows(history, merge_base, head, pointer_path, path)
+        for row in _metric_rows(history, top, (merge_base, head), pointer_path, path)
     ]
-    top = history.top or cwd
     checks = review_checks.gather(
         cwd=top, head=head, pointer_paths=[p for p, _ in touched], notes=notes
     )
@@ -177,10 +177,26 @@ def _listing(history: History, commit: str, folder: str) -> list[tuple[str, str,
 
 
 def _metric_rows(
-    history: History, merge_base: str, head: str, pointer_path: str, path: str
+    history: History, top: Path, commits: tuple[str, str], pointer_path: str, path: str
 ) -> list[MetricDelta]:
-    base = metrics_at(history, merge_base, pointer_path) if merge_base else {}
-    return deltas(path, base, metrics_at(history, head, pointer_path))
+    """Base-vs-head metric rows of one checkpoint; ``commits``: (merge base, head)."""
+    sides: list[dict[Key, Value]] = []
+    for commit in commits:
+        if not commit:
+            sides.append({})
+            continue
+        values = metrics_at(history, commit, pointer_path)
+        digest = _digest_at(history, commit, pointer_path)
+        if digest is not None:
+            values.update(from_evals(evals.records_for(cwd=top, digest=digest)))
+        sides.append(values)
+    return deltas(path, sides[0], sides[1])
+
+
+def _digest_at(history: History, commit: str, pointer_path: str) -> str | None:
+    entry = history.entry_at(commit, pointer_path)
+    ptr = read_pointer(history, entry[0] if entry and entry[1] == "blob" else None, pointer_path)
+    return ptr.digest if ptr else None
 
 
 def _decisions(
@@ -259,10 +275,16 @@ def diagram(
                 seen_edges.add((e.run, e.artifact, e.role))
                 merged.edges.append(e)
     notes.extend(index.warnings)
+    return render_diagram(merged, focuses, node_cap=node_cap, head=head)
+
+
+def render_diagram(
+    merged: LineageGraph, focuses: Sequence[str], *, node_cap: int, head: str = ""
+) -> LineageDiagram:
+    """``merged`` as Mermaid, capped to ``node_cap`` nodes, every focus marked."""
     shown, hidden = capped(merged, focuses, node_cap)
-    ctx = ExportContext(
-        history.remote_url() or "", head, __version__, datetime(1970, 1, 1, tzinfo=UTC)
-    )
+    # The export context is unused by Mermaid (a diagram names no time or place).
+    ctx = ExportContext("", head, __version__, datetime(1970, 1, 1, tzinfo=UTC))
     text = mermaid.render(shown, ctx)
     plan = layout(shown)
     extra = [plan.ids[d] for d in focuses[1:] if d in plan.ids]

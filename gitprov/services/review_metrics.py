@@ -1,15 +1,17 @@
 """Metric values of a checkpoint at a commit, for the review's base-vs-head table.
 
-Where a value comes from, first found wins: the checkpoint's model card (``model-index``,
-intervals in each metric's ``args``), else the run that produced it (its metrics files,
-``*_ci_low``/``*_ci_high`` as intervals). Evaluation records, once they exist, are read
-by the review service on top of these.
+Where a value comes from: the checkpoint's model card (``model-index``, intervals in each
+metric's ``args``), else the run that produced it (its metrics files, ``*_ci_low``/
+``*_ci_high`` as intervals); evaluation records (``gitprov eval``, notes) of that exact
+digest are added on top, the latest per dataset, split and metric, and win over a card
+value of the same name.
 """
 
 from __future__ import annotations
 
 import math
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ from gitprov.adapters.history import History
 from gitprov.errors import GitprovError
 from gitprov.model import card as cards
 from gitprov.model import runrecord
+from gitprov.model.eval_record import EvalRecord
 from gitprov.model.review_report import Interval, MetricDelta
 from gitprov.services.review_artifacts import read_pointer
 from gitprov.services.review_cards import metric_rows
@@ -99,6 +102,20 @@ def metrics_at(history: History, commit: str, pointer_path: str) -> dict[Key, Va
         if found:
             return found
     return from_run(history, commit, ptr.produced_by if ptr else None)
+
+
+def from_evals(records: Sequence[EvalRecord]) -> dict[Key, Value]:
+    """The latest evaluation per (dataset and split, metric); records oldest first."""
+    out: dict[Key, Value] = {}
+    for record in records:
+        dataset = record.dataset or record.snapshot_id
+        label = f"{dataset} ({record.split})" if record.split else dataset
+        for name, estimate in record.metrics.items():
+            value = number(estimate.value)
+            if value is not None:
+                ci = interval(estimate.ci_low, estimate.ci_high)
+                out[(label, name)] = Value(value, ci, "eval")
+    return out
 
 
 def deltas(checkpoint: str, base: dict[Key, Value], head: dict[Key, Value]) -> list[MetricDelta]:
