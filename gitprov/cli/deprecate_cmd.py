@@ -40,11 +40,11 @@ def deprecate(
     ] = False,
     json_output: JsonOutput = False,
 ) -> None:
-    """Deprecate CHECKPOINT's current digest: a note record on HEAD, and its model card
-    marked (new_version, deprecated).
+    """Deprecate the current digest of CHECKPOINT: a note record on HEAD, and its model
+    card marked (new_version, deprecated).
 
-    'gitprov lineage' and 'gitprov log' then warn wherever a run or a descendant still
-    uses it. --undo retracts it (tombstone records) and unmarks the card.
+    gitprov lineage and gitprov log then warn wherever a run or a descendant still uses
+    it. --undo retracts it (tombstone records) and unmarks the card.
     """
     from gitprov.services import deprecation as service
 
