@@ -10,8 +10,10 @@ record, and the release checklist fails on the card's placeholders). An approval
 without its signature sits in the notes of the head.
 
 Golden files: ``tests/golden/review/*.md``. Dates and identities are fixed; commit hashes,
-run ids and timings still vary, and are normalised before comparing. Regenerate them with
-``GITPROV_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_review.py`` and read the diff.
+run ids and timings still vary, and are normalised before comparing. Regenerate them (and
+the example report in docs/review.md) with
+``GITPROV_UPDATE_GOLDEN=1 .venv/bin/pytest -p no:cacheprovider tests/test_review.py``,
+then read the diff before committing.
 """
 
 from __future__ import annotations
@@ -240,8 +242,17 @@ def test_summary_counts_what_the_pull_request_changes(report: review.ReviewRepor
     assert [c.subject for c in report.without_lineage] == ["Mark for release"]
 
 
+DOCS = Path(__file__).parents[1] / "docs" / "review.md"
+
+
 def test_markdown_report_matches_the_golden_file(report: review.ReviewReport) -> None:
-    golden("pull-request.md", review_markdown.render(report))
+    text = review_markdown.render(report)
+    golden("pull-request.md", text)
+    if UPDATE:  # the docs show the same report, real hashes and all
+        before, rest = DOCS.read_text().split("````markdown\n", 1)
+        after = rest.split("\n````", 1)[1]
+        shown = text.replace(sys.executable, "python").rstrip("\n")
+        DOCS.write_text(f"{before}````markdown\n{shown}\n````{after}")
 
 
 def test_metrics_are_judged_by_their_confidence_intervals(report: review.ReviewReport) -> None:
@@ -392,6 +403,15 @@ def test_small_max_chars_keeps_the_summary_and_says_what_was_cut(
     assert "```mermaid" not in short  # then the diagram
     assert "### Release checklist" in short  # the checklist goes last
     _tables(short)  # still parses
+
+
+def test_the_report_in_the_docs_is_the_golden_one() -> None:
+    docs = DOCS.read_text()
+    block = docs.split("````markdown\n", 1)[1].split("\n````", 1)[0] + "\n"
+    assert normalised(block) == (GOLDEN / "pull-request.md").read_text(), (
+        "docs/review.md shows an old report: paste a fresh one (see its 'An example')"
+    )
+    mermaid_is_sane(block.split("```mermaid\n", 1)[1].split("```", 1)[0])
 
 
 # -- the command line --------------------------------------------------------------------
