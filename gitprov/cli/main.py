@@ -19,6 +19,7 @@ from gitprov.cli import (
     lineage_cmds,
     notes_cmds,
     rerun_cmd,
+    review_cmds,
     run_cmds,
     setup_cmds,
     sync_cmds,
@@ -87,6 +88,8 @@ app.add_typer(eval_cmds.eval_app, name="eval")
 app.command("deprecate")(deprecate_cmd.deprecate)
 app.command("deprecations")(deprecate_cmd.deprecations)
 app.command("check")(check_cmds.check)
+app.command("review")(review_cmds.review)
+app.add_typer(review_cmds.ci_app, name="ci")
 
 
 def main() -> None:
