@@ -211,12 +211,14 @@ class _Lines:
         return bisect.bisect_right(self.starts, offset)
 
     def add(self, number: int, kind: str, span: tuple[int, int] | None = None) -> None:
+        """Record a finding; ``span`` (columns) claims those characters for it."""
         if span is not None:
-            taken = self.spans.setdefault(number, [])
-            if any(start < span[1] and span[0] < end for start, end in taken):
-                return  # the same value, already reported under a detect-secrets kind
-            taken.append(span)
+            self.spans.setdefault(number, []).append(span)
         self.found.setdefault((number, kind), None)
+
+    def claimed(self, number: int, span: tuple[int, int]) -> bool:
+        """Whether a finding already covers part of ``span`` on line ``number``."""
+        return any(start < span[1] and span[0] < end for start, end in self.spans.get(number, ()))
 
     def allowed(self) -> set[int]:
         out = set()
@@ -255,7 +257,9 @@ def scan_text(text: str, *, source: str, pii: Sequence[PiiPattern] = ()) -> list
                 continue
             number = where.number(match.start())
             column = match.start() - where.starts[number - 1]
-            where.add(number, kind, (column, column + len(match.group())))
+            span = (column, column + len(match.group()))
+            if not where.claimed(number, span):  # else: already named by detect-secrets
+                where.add(number, kind, span)
     for pattern in pii:
         for match in re.finditer(pattern.regex, text, re.MULTILINE):
             if match.end() > match.start():  # an empty match is no finding
