@@ -16,7 +16,8 @@ COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
     *("push", "fetch", "pull", "approve", "approvals", "deprecate", "deprecations"),
-    *("remote", "notes", "decision", "card", "eval"),
+    *("check", "review"),
+    *("remote", "notes", "decision", "card", "eval", "ci"),
 ]
 SUBCOMMANDS = [
     *("remote add", "remote list", "remote remove"),
@@ -26,6 +27,7 @@ SUBCOMMANDS = [
     *("decision show", "decision graph"),
     *("card new", "card sync", "card validate", "card render"),
     *("eval record", "eval run", "eval list", "eval compare"),
+    "ci init",
 ]
 
 
