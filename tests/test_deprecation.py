@@ -23,6 +23,7 @@ from gitprov.adapters.git import GitConfig
 from gitprov.cli.main import app
 from gitprov.errors import ExitCode
 from gitprov.model import card as cards
+from gitprov.model import commit_record
 from gitprov.model import deprecation as model
 from gitprov.model import digest as digests
 from gitprov.model.lineage_graph import ArtifactNode, Edge, LineageGraph, RunNode
@@ -431,6 +432,14 @@ def test_fold_drops_retracted_and_duplicate_records() -> None:
     assert model.fold([(record, "c1"), (tomb, "c3")]) == []
 
 
+def test_the_scan_looks_for_the_record_types_of_the_model() -> None:
+    assert (
+        tuple(f'"type":"{kind}"'.encode() for kind in (model.TYPE, model.TOMBSTONE_TYPE))
+        == deprecation_scan.MARKERS
+    )
+    assert model.TOMBSTONE_TYPE == commit_record.TOMBSTONE_TYPE
+
+
 def test_parse_sunset() -> None:
     today = date(2026, 11, 23)
     assert model.parse_sunset("2026-11-23", today=today) == ("2026-11-23", False)
@@ -461,7 +470,7 @@ def test_the_note_cache_follows_every_change_of_the_notes(
     assert listed() == ["tuned.pt"]  # the note that held it is gone
     cache.write_text("{not json")
     assert listed() == ["tuned.pt"]
-    markers = [m.decode() for m in model.MARKERS]
+    markers = [m.decode() for m in deprecation_scan.MARKERS]
     stale = {"version": 1, "markers": markers, "tree": "0" * 40, "notes": {"x": ["y"]}}
     cache.write_text(json.dumps(stale))  # a tree this repository does not have
     assert listed() == ["tuned.pt"]

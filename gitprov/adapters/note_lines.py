@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gitprov.adapters.fs import temp_name_for
 from gitprov.adapters.history import NOTES_REF, HistoryError
 
 CACHE_NAME = "note-lines.json"
@@ -51,7 +50,8 @@ def _load(path: Path, markers: list[str]) -> tuple[str | None, dict[str, list[st
 def _save(path: Path, data: bytes) -> None:
     """Replace the cache file. A rename, but no fsync: after a crash the cache may be
     empty or stale by content, which ``_load`` and the tree id catch (one full read)."""
-    tmp = temp_name_for(path)
+    # Not adapters.fs's temp name: its 'secrets' import costs 'gitprov log' ~8 ms.
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(6).hex()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)

@@ -23,10 +23,10 @@ from gitprov.cli.errors import handles_errors
 from gitprov.cli.options import JsonOutput
 from gitprov.errors import ExitCode, UsageError
 from gitprov.model import digest as digests
-from gitprov.model.deprecation import DeprecatedUse, describe
 from gitprov.model.runrecord import ArtifactRef
 
 if TYPE_CHECKING:  # the services themselves load when a command runs
+    from gitprov.model.deprecation import DeprecatedUse
     from gitprov.model.lineage_graph import ArtifactNode, RunNode
     from gitprov.services.lineage import LineageResult
     from gitprov.services.lineage_log import LogEntry, RunView
@@ -37,7 +37,11 @@ def _warn(message: str) -> None:
 
 
 def _warn_deprecated(uses: tuple[DeprecatedUse, ...]) -> None:
-    today = datetime.now(UTC).date() if uses else None
+    if not uses:
+        return
+    from gitprov.model.deprecation import describe
+
+    today = datetime.now(UTC).date()
     for use in uses:
         _warn(describe(use, today=today))
 

@@ -16,17 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gitprov.errors import UsageError
 from gitprov.model import digest as digests
-from gitprov.model.lineage_graph import LineageGraph
+
+if TYPE_CHECKING:  # `gitprov log` imports this module: it pays for neither
+    from datetime import date
+
+    from gitprov.model.lineage_graph import LineageGraph
 
 TYPE = "deprecation"
 TOMBSTONE_TYPE = "tombstone"  # the same as gitprov.model.commit_record.TOMBSTONE_TYPE
-# What a note line must contain to be worth parsing here (records are canonical JSON).
-MARKERS = (b'"type":"deprecation"', b'"type":"tombstone"')
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 UseKind = Literal["target", "read", "descendant"]
@@ -79,9 +80,12 @@ class DeprecatedUse:
 def parse_sunset(text: str, *, today: date) -> tuple[str, bool]:
     """``(YYYY-MM-DD, already past)`` for a ``--sunset`` value; a UsageError otherwise.
 
+    >>> from datetime import date
     >>> parse_sunset("2030-01-31", today=date(2026, 11, 23))
     ('2030-01-31', False)
     """
+    from datetime import date  # noqa: PLC0415 - see the imports
+
     value = text.strip()
     try:
         if not _ISO_DATE.match(value):

@@ -19,13 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitprov.adapters.history import CommitInfo, History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import commit_record, runrecord
 from gitprov.model import digest as digests
-from gitprov.model.deprecation import DeprecatedUse, Deprecation
 from gitprov.services import deprecation_scan
 from gitprov.services.log_args import relative_path, split_arguments
 from gitprov.services.log_entry import ChangeView, LogEntry, RunView
@@ -37,6 +36,9 @@ from gitprov.services.log_notes import (
     string_list,
     text_field,
 )
+
+if TYPE_CHECKING:  # loaded only when something is deprecated
+    from gitprov.model.deprecation import DeprecatedUse, Deprecation
 
 __all__ = [
     "ChangeView",
@@ -87,6 +89,8 @@ class _Reader:
         """The runs among ``runs`` that read a deprecated checkpoint."""
         if not self.deprecated:
             return ()
+        from gitprov.model.deprecation import DeprecatedUse  # noqa: PLC0415
+
         return tuple(
             DeprecatedUse("read", self.deprecated[ref.digest], run=run.id, digest=ref.digest)
             for run in runs

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitprov.model.deprecation import DeprecatedUse
 from gitprov.model.runrecord import ArtifactRef
+
+if TYPE_CHECKING:  # loaded only when something is deprecated
+    from gitprov.model.deprecation import DeprecatedUse
 
 
 @dataclass(frozen=True)
