@@ -14,20 +14,20 @@ Three methods, each named in the records they produce (docs/evaluation.md):
   evaluations of the same examples; the difference is significant when its interval
   excludes 0.
 
-Speed: resampling is ``random.choices`` (one C-level call per resample) and ``sum``;
-about 17-25 ms per resample of 100,000 examples on a shared 2-core machine, so 1,000
-resamples of 100,000 examples take 15-25 s (measured in docs/evaluation.md). Data with
-few distinct values (0/1 scores, differences of 0/1 scores) take a faster exact path:
-a resample's mean only depends on how many draws fell on each distinct value, which is
-a multinomial count drawn with one binomial per distinct value.
+Speed (docs/evaluation.md#speed): a resample never runs Python code per example. Data
+with few distinct values (0/1 scores, their paired differences, Likert scores) take an
+exact multinomial path: a resample's mean depends only on how many draws land on each
+distinct value, drawn with one binomial per value (100,000 examples x 1,000 resamples:
+under 0.1 s). Other data are cut into blocks of 256 examples; a resample draws how many
+examples come from each block (binomials), then that many random bytes per block,
+gathered with ``operator.itemgetter`` in C (100,000 x 1,000: about 8-10 s of CPU on a
+shared 2-core machine). Both are exact draws with replacement, not approximations.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import sys
-from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +48,8 @@ MAX_RESAMPLES = 100_000
 # Distinct values up to which the multinomial path is used: each costs one binomial draw
 # per resample, against one random draw per example on the general path.
 _FEW_DISTINCT = 32
-_BLOCK_BITS = 16
-_MASKS = {bits: bytes(b & ((1 << bits) - 1) for b in range(256)) for bits in range(1, 8)}
+_BLOCK_BITS = 8
+_MASKS = {bits: bytes(b & ((1 << bits) - 1) for b in range(256)) for bits in range(8)}
 
 
 @dataclass(frozen=True)
@@ -218,63 +218,48 @@ def _resample_means(values: Sequence[float], resamples: int, seed: int) -> list[
 
 
 def _block_sizes(n: int) -> list[int]:
-    """``n`` as a sum of powers of two, none above 2**16 (largest first)."""
+    """``n`` as a sum of powers of two, none above 256 (largest first)."""
     sizes = [1 << _BLOCK_BITS] * (n >> _BLOCK_BITS)
     rest = n & ((1 << _BLOCK_BITS) - 1)
     sizes += [1 << k for k in range(_BLOCK_BITS - 1, -1, -1) if rest >> k & 1]
     return sizes
 
 
-def _uniform_indices(rng: random.Random, bits: int, count: int) -> array[int]:
-    """``count`` independent uniform integers below ``2**bits`` (0 <= bits <= 16),
-    made from random bytes with C-level masks: no Python code per index."""
-    if bits == 0:
-        return array("B", bytes(count))
-    if bits <= 8:
-        raw = rng.randbytes(count)
-        return array("B", raw if bits == 8 else raw.translate(_MASKS[bits]))
-    buf = bytearray(rng.randbytes(2 * count))
-    if bits < 16:
-        buf[1::2] = buf[1::2].translate(_MASKS[bits - 8])  # the high byte, little-endian
-    words = array("H")
-    words.frombytes(buf)
-    if sys.byteorder == "big":  # the same seed gives the same indices on every machine
-        words.byteswap()
-    return words
-
-
 def _block_means(data: list[float], resamples: int, rng: random.Random) -> list[float]:
     """Resample means, exactly as drawing ``n`` examples with replacement, but fast.
 
-    The examples are cut into blocks whose sizes are powers of two. A resample first
-    draws how many of its ``n`` draws fall in each block (a multinomial, by sequential
-    binomials), then that many uniform positions inside each block, from random bytes
-    masked to the block's bit width and gathered by ``operator.itemgetter``: all in C.
+    The examples are cut into blocks of 256 (and powers of two for the rest). A
+    resample first draws how many of its ``n`` draws fall in each block (a multinomial,
+    by sequential binomials), then that many uniform positions inside each block: one
+    random byte each (masked to the block's width), gathered by ``operator.itemgetter``.
+    Bytes unpack to the small integers CPython keeps cached, so no Python code runs and
+    no object is made per example.
     """
     n = len(data)
-    sizes = _block_sizes(n)
     blocks = []
     start = 0
-    for size in sizes:
-        blocks.append((size.bit_length() - 1, size, data[start : start + size]))
+    for size in _block_sizes(n):
+        bits = size.bit_length() - 1
+        blocks.append((size, _MASKS.get(bits), data[start : start + size]))
         start += size
+    last = len(blocks) - 1
     means = []
     for _ in range(resamples):
+        raw = rng.randbytes(n)  # every position of this resample, cut up below
+        used = 0
         left = n
         remaining = n
         total = 0.0
-        for i, (bits, size, block) in enumerate(blocks):
-            if i == len(blocks) - 1:
-                count = left
-            else:
-                count = _binomial(rng, left, size / remaining) if left else 0
+        for i, (size, mask, block) in enumerate(blocks):
+            count = left if i == last else _binomial(rng, left, size / remaining) if left else 0
             left -= count
             remaining -= size
-            if count == 1:
-                total += block[_uniform_indices(rng, bits, 1)[0]]
-            elif count > 1:
-                # tolist() first: unpacking a list into arguments is twice as fast.
-                total += sum(itemgetter(*_uniform_indices(rng, bits, count).tolist())(block))
+            if count:
+                picks = raw[used : used + count]
+                used += count
+                if mask is not None:
+                    picks = picks.translate(mask)
+                total += block[picks[0]] if count == 1 else sum(itemgetter(*picks)(block))
         means.append(total / n)
     return means
 

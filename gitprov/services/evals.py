@@ -265,7 +265,9 @@ def record(
         unknown = [n for n, e in metrics.items() if e.ci_low is None]
         if unknown:
             warnings.append(f"recorded without a confidence interval: {', '.join(unknown)}")
-    dirty, diff_digest = _code if _code is not None else (bool(runs._check_clean(ws, [])), None)
+    if _code is None:  # the code state as found; 'run' knows it better and passes it
+        _code = (bool(runs._check_clean(ws, [shown, ENVS_DIR])), None)
+    dirty, diff_digest = _code
     fields = model.to_fields(
         checkpoint=rel,
         digest=digest,
