@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitprov.model import checklist, licenses
+from gitprov.model import checklist, checklist_render, licenses
 from gitprov.model.checks import license_checks, registry
 from gitprov.model.checks.subject import DatasetInput, Subject
+from tests.conftest import REPO_ROOT
 
 CARD = "models/m.card.md"
 
@@ -393,3 +394,51 @@ def test_the_check_without_a_date_uses_today() -> None:
     cfg = config(WAIVER.format(subject="data/web").replace("expires = 2027-06-30\n", ""))
     web = subject("license: apache-2.0\n", data("data/web", "cc-by-nc-4.0"))
     assert license_checks.license_compatible(web, cfg).status == "waived"
+
+
+# --- the documentation's examples -------------------------------------------------------
+
+
+def checklist_doc(marker: str) -> str:
+    """The checklist page holding ``marker`` (its license sections may still be a part
+    of their own, docs/_checklist_licenses.md, until they are merged into checklist.md)."""
+    for name in ("checklist.md", "_checklist_licenses.md"):
+        path = REPO_ROOT / "docs" / name
+        if path.exists() and marker in (text := path.read_text()):
+            return text
+    pytest.fail(f"no docs page holds {marker!r}")
+
+
+def test_every_example_in_the_docs_table_holds() -> None:
+    text = checklist_doc("<!-- license-examples -->")
+    table = text.split("<!-- license-examples -->")[1].split("<!-- /license-examples -->")[0]
+    rows = [
+        [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        for line in table.strip().splitlines()[2:]
+    ]
+    assert len(rows) >= 10
+    for model, dataset, result in rows:
+        assert licenses.compatible(lic(model), lic(dataset)).ok is (result == "pass"), (
+            model,
+            dataset,
+        )
+
+
+def test_the_docs_show_what_the_checks_print() -> None:
+    text = checklist_doc("FAIL   license-compatible:")
+    cfg = config()
+    other = subject("license: other\nlicense_name: acme-research\n")
+    two = subject(
+        "license: apache-2.0\n", data("data/web", "cc-by-nc-4.0"), data("data/extra", None)
+    )
+    for check, verdict in (
+        ("license-valid", license_checks.license_valid(other, cfg)),
+        ("license-compatible", license_checks.license_compatible(two, cfg)),
+    ):
+        builtin = checklist.BUILTIN_BY_ID[check]
+        shown = checklist_render.result_lines(
+            checklist.result(
+                builtin, verdict.status, severity="error", detail=verdict.detail, fix=verdict.fix
+            )
+        )
+        assert "\n".join(shown) in text

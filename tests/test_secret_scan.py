@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitprov.model import checklist, env_vars, notes, secret_scan
+from gitprov.model import checklist, checklist_render, env_vars, notes, secret_scan
 from gitprov.model.checks import registry, secret_checks
 from gitprov.model.checks.subject import Subject, Text
 from tests.conftest import REPO_ROOT
@@ -349,7 +349,33 @@ def test_no_secrets_check() -> None:
         "decisions/d.md:7: pii: email (+2 more)"
     )
     assert verdict.fix is not None
-    assert verdict.fix.startswith("Remove the value from decisions/d.md, and rotate")
+    assert verdict.fix.startswith("Remove each value from decisions/d.md and rotate")
     for secret in (AWS, GITHUB, HF, "ada@example.org", "b3BlbnNzaC1rZXkt"):
         assert secret not in verdict.detail
         assert secret not in verdict.fix
+
+
+def test_the_docs_show_what_the_check_prints() -> None:
+    for name in ("checklist.md", "_checklist_secrets.md"):
+        path = REPO_ROOT / "docs" / name
+        if path.exists() and "FAIL   no-secrets:" in (text := path.read_text()):
+            break
+    else:
+        pytest.fail("no docs page shows a no-secrets failure")
+    hf = "hf_" + ALNUM[:34]
+    verdict = secret_checks.no_secrets(
+        subject(
+            Text("models/m.card.md", "\n" * 13 + f"token {hf}\n"),
+            Text("decisions/0001-adamw.md", "ok"),
+            Text("runs/01J.json", "{}"),
+            Text("note on 1a2b3c4d5e6f", f'{{}}\n{{}}\n{{"k":"{AWS}"}}'),
+        ),
+        checklist.parse_config(""),
+    )
+    builtin = checklist.BUILTIN_BY_ID["no-secrets"]
+    shown = checklist_render.result_lines(
+        checklist.result(
+            builtin, verdict.status, severity="error", detail=verdict.detail, fix=verdict.fix
+        )
+    )
+    assert "\n".join(shown) in text

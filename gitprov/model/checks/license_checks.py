@@ -63,7 +63,7 @@ def _conflict(dataset: DatasetInput, model: licenses.License, config: Config) ->
             dataset.path,
             f"{dataset.path} has no license",
             f'Add license = "<SPDX id>" to the [meta] table of {_pointer(dataset)} '
-            "(the dataset's own license, from where you got it)",
+            "(the license its source publishes it under)",
         )
     found = licenses.dataset_license(dataset.license, rules)
     if found is None:
@@ -122,7 +122,7 @@ def license_compatible(subject: Subject, config: Config, *, today: date | None =
         detail = "; ".join(c.problem + _expired(c, config.waivers, day) for c in open_)
         fixes = list(dict.fromkeys(c.fix for c in open_))
         return Verdict(
-            "fail", detail + (f"; accepted: {accepted}" if accepted else ""), "; ".join(fixes)
+            "fail", detail + (f"; accepted: {accepted}" if accepted else ""), ". ".join(fixes)
         )
     if waived:
         return Verdict("waived", accepted)

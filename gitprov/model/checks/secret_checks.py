@@ -32,9 +32,9 @@ def no_secrets(subject: Subject, config: Config) -> Verdict:
     return Verdict(
         "fail",
         f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {scanned}: {shown}{more}",
-        f"Remove the value from {', '.join(sources)}, and rotate the credential if it was "
-        "real (it may already be in git history); for a known false positive add "
-        "'pragma: allowlist secret' to that line",
+        f"Remove each value from {', '.join(sources)} and rotate any credential that was "
+        "real (it may already be in git history); for a known false positive, add "
+        "'pragma: allowlist secret' to its line",
     )
 
 
