@@ -115,6 +115,7 @@ def test_an_invalid_license_gets_a_suggestion_and_the_fix() -> None:
         ({}, "no 'license'"),
         ({"license": "[More Information Needed]"}, "neither an SPDX expression"),
         ({"license": ["mit", "apache-2.0"]}, "not a list"),
+        ({"license": 2.0}, "not 2.0"),
         ({"license": "unknown"}, "'license: unknown' cannot be released"),
         ({"license": "other"}, "needs license_name and license_link"),
         ({"license": "other", "license_name": "acme"}, "needs license_link"),
@@ -326,7 +327,11 @@ def test_a_dataset_without_a_license_fails_with_the_pointer_fix() -> None:
     assert verdict.status == "fail"
     assert verdict.detail == "data/train has no license"
     assert verdict.fix is not None
-    assert 'Add license = "<SPDX id>" to the [meta] table of data/train.gitprov' in verdict.fix
+    assert 'Set license = "<SPDX id>" in the [meta] table of data/train.gitprov' in verdict.fix
+    unknown = license_checks.license_compatible(
+        subject("license: mit\n", data("data/train", "unknown")), config()
+    )
+    assert unknown.detail == "data/train has no license ('unknown')"
 
 
 def test_a_dataset_license_nobody_knows_fails_naming_the_pointer() -> None:
@@ -334,7 +339,7 @@ def test_a_dataset_license_nobody_knows_fails_naming_the_pointer() -> None:
         subject("license: mit\n", data("data/train", "Acme terms")), config()
     )
     assert verdict.status == "fail"
-    assert "'Acme terms' is neither an SPDX id" in verdict.detail
+    assert "'Acme terms' is not an SPDX id or expression" in verdict.detail
     assert verdict.fix is not None
     assert "data/train.gitprov" in verdict.fix
 

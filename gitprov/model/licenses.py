@@ -171,8 +171,15 @@ def from_card(front: Mapping[str, Any]) -> License | Invalid:
     if value is None or (isinstance(value, str) and not value.strip()):
         return Invalid("the front matter has no 'license'", fix)
     if not isinstance(value, str):
+        kind = (
+            "a list"
+            if isinstance(value, list)
+            else "a mapping"
+            if isinstance(value, dict)
+            else repr(value)
+        )
         return Invalid(
-            "'license' must be one id or an SPDX expression, not a list or mapping",
+            f"'license' must be one id or an SPDX expression, not {kind}",
             f"{fix}; write several licenses as one expression, e.g. 'MIT OR Apache-2.0'",
         )
     lower = value.strip().lower()

@@ -58,20 +58,21 @@ def _pointer(dataset: DatasetInput) -> str:
 
 def _conflict(dataset: DatasetInput, model: licenses.License, config: Config) -> Conflict | None:
     rules = config.license_rules
-    if dataset.license is None:
-        return Conflict(
-            dataset.path,
-            f"{dataset.path} has no license",
-            f'Add license = "<SPDX id>" to the [meta] table of {_pointer(dataset)} '
-            "(the license its source publishes it under)",
-        )
-    found = licenses.dataset_license(dataset.license, rules)
+    stated = (dataset.license or "").strip()
+    found = licenses.dataset_license(stated, rules) if stated else None
     if found is None:
+        if stated.lower() in ("", licenses.UNKNOWN):
+            problem = f"{dataset.path} has no license" + (f" ({stated!r})" if stated else "")
+        else:
+            problem = (
+                f"{dataset.path}'s license {stated!r} is not an SPDX id or expression, nor a "
+                "Hugging Face license id"
+            )
         return Conflict(
             dataset.path,
-            f"{dataset.path}'s license {dataset.license!r} is neither an SPDX id nor a Hugging "
-            "Face license id",
-            f"Fix license in the [meta] table of {_pointer(dataset)}, or name it in a "
+            problem,
+            f'Set license = "<SPDX id>" in the [meta] table of {_pointer(dataset)} (the '
+            f"license its source publishes it under), or name that license in a "
             f"[licenses.compatible] rule of {config.source}",
         )
     verdict = licenses.compatible(model, found, rules)
