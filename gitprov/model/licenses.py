@@ -171,13 +171,8 @@ def from_card(front: Mapping[str, Any]) -> License | Invalid:
     if value is None or (isinstance(value, str) and not value.strip()):
         return Invalid("the front matter has no 'license'", fix)
     if not isinstance(value, str):
-        kind = (
-            "a list"
-            if isinstance(value, list)
-            else "a mapping"
-            if isinstance(value, dict)
-            else repr(value)
-        )
+        kinds: dict[type, str] = {list: "a list", dict: "a mapping"}
+        kind = kinds.get(type(value), repr(value))
         return Invalid(
             f"'license' must be one id or an SPDX expression, not {kind}",
             f"{fix}; write several licenses as one expression, e.g. 'MIT OR Apache-2.0'",
