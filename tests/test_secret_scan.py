@@ -103,6 +103,10 @@ def test_secrets_planted_in_a_card_are_found_with_their_lines() -> None:
     ]
 
 
+def test_windows_line_ends_keep_the_line_numbers() -> None:
+    assert found(CARD.replace("\n", "\r\n")) == found(CARD)
+
+
 def test_secrets_in_run_record_json_are_found_on_the_record_line() -> None:
     at = datetime(2026, 11, 23, tzinfo=UTC)
     first = notes.make_record("run", {"argv": ["python", "train.py"]}, at=at)

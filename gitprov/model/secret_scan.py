@@ -141,7 +141,7 @@ def _detectors() -> tuple[tuple[_Detector, ...], Callable[[str], bool]]:
 
         logging.captureWarnings(False)
     checks = (
-        module.is_sequential_string,  # AKIAABCDEFGHIJKLMNOP-style placeholders
+        module.is_sequential_string,  # a run of the alphabet or digits: a stand-in
         module.is_templated_secret,  # {token}, <token>, ${token}
         module.is_prefixed_with_dollar_sign,  # $TOKEN
         module.is_not_alphanumeric_string,  # ***, an already redacted value
