@@ -485,3 +485,43 @@ def test_records_survive_notes_sync_between_clones(
     # The per-example scores stay in the clone that recorded them: compare says so.
     (a, b) = evals.records_for(cwd=other, digest=digest)
     assert a.scores is not None or b.scores is not None
+
+
+# --- docs/evaluation.md -------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "evaluation.md"
+
+
+def _blocks(section: str, kind: str) -> list[str]:
+    text = DOC.read_text().split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [b.split("```", 1)[0] for b in text.split(f"```{kind}\n")[1:]]
+
+
+def test_the_docs_examples_are_what_gitprov_prints(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    scores = project / "scores.jsonl"  # inside the work tree: shown by its relative path
+    scores.write_text(_blocks("Scores files", "jsonl")[0])
+    recorded = gitprov("eval", "record", "models/m.pt", "--dataset", "data/test",
+                       "--scores", "scores.jsonl", "--slice", "lang")  # fmt: skip
+    assert recorded.exit_code == 0, recorded.stderr
+    shown = _blocks("Scores files", "text")[0].splitlines()
+    assert shown[0].startswith("recorded evaluation ")
+    for line in shown[1:]:
+        assert line in recorded.stdout.splitlines()
+    scores.write_text('{"id": 1, "correct": 1}\n{"id": 2, "correct": 0}\n{"id": 3}\n')
+    failed = gitprov("eval", "record", "models/m.pt", "--dataset", "data/test",
+                     "--scores", "scores.jsonl")  # fmt: skip
+    assert failed.stderr.strip() == _blocks("Scores files", "text")[1].strip()
+
+    # The compare example: the 'correct' column of the simulated evaluations above.
+    _record(gitprov, write_jsonl(tmp_path / "a.jsonl", simulated(7, 2000, 0.7)))
+    new_version(project, gitprov, "weights v2")
+    _record(gitprov, write_jsonl(tmp_path / "b.jsonl", simulated(7, 2000, 0.7, fix=0.12)))
+    compared = gitprov("eval", "compare", "models/m.pt@HEAD~1", "models/m.pt", "--dataset",
+                       "data/test")  # fmt: skip
+    assert compared.exit_code == 0, compared.stderr
+    example = _blocks("gitprov eval compare", "text")[0].splitlines()
+    assert [line[:3] for line in example[:2]] == ["A: ", "B: "]
+    start = compared.stdout.splitlines().index("correct:")
+    assert compared.stdout.splitlines()[start : start + 4] == example[2:6]
