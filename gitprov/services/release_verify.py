@@ -171,14 +171,19 @@ def verify_release(*, cwd: Path, tag: str) -> ReleaseVerdict:
 
 
 def releases(*, cwd: Path, checkpoint: str | None = None) -> list[ReleaseVerdict]:
-    """Every release tag (annotated, with the marker), verified; oldest record first.
+    """Every release tag (annotated, with the marker), verified; oldest tag first.
     With ``checkpoint``, only that checkpoint's (its path relative to the top)."""
     layout = git.discover(cwd)
     top = layout.worktree
     if checkpoint is not None:
         checkpoint = _relative(top, cwd, checkpoint.removesuffix(pointers.SUFFIX))
     listing = git.git(
-        ["for-each-ref", "--format=%(objecttype) %(objectname) %(refname:strip=2)", "refs/tags"],
+        [
+            "for-each-ref",
+            "--sort=creatordate",
+            "--format=%(objecttype) %(objectname) %(refname:strip=2)",
+            "refs/tags",
+        ],
         cwd=top,
     ).stdout
     verdicts = []
@@ -194,7 +199,6 @@ def releases(*, cwd: Path, checkpoint: str | None = None) -> list[ReleaseVerdict
         ):
             continue
         verdicts.append(verdict)
-    verdicts.sort(key=lambda v: (v.release.at if v.release else "", v.tag))
     return verdicts
 
 
