@@ -22,6 +22,7 @@ class Section:
     title: str
     line: int  # 1-based line of the heading within the text given
     text: str  # everything up to the next heading of the same or a higher level
+    own: str = ""  # its own text: up to the next heading of any level
 
 
 def normalise(title: str) -> str:
@@ -47,7 +48,16 @@ def sections(text: str) -> list[Section]:
             if later_level <= level:
                 end = later
                 break
-        out.append(Section(level, title, index + 1, "\n".join(lines[index + 1 : end])))
+        own_end = heads[number + 1][0] if number + 1 < len(heads) else len(lines)
+        out.append(
+            Section(
+                level,
+                title,
+                index + 1,
+                "\n".join(lines[index + 1 : end]),
+                "\n".join(lines[index + 1 : min(end, own_end)]),
+            )
+        )
     return out
 
 

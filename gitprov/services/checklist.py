@@ -36,7 +36,7 @@ from gitprov.model.checks.subject import (
     Text,
 )
 from gitprov.model.env_vars import redact_value
-from gitprov.services import approvals, environment, remotes
+from gitprov.services import approvals, environment, evals, remotes
 from gitprov.services import cards as card_service
 from gitprov.services import checklist_targets as targets
 from gitprov.services.checklist_targets import Source, Target
@@ -146,7 +146,10 @@ def gather(ws: Workspace, target: Target, config: model.Config) -> Subject:
         facts=facts if facts.run else None,
         datasets=tuple(datasets),
         packages=_packages(ws.top, facts.environment_id),
-        evaluations=_evaluations(card_text, target.card_path, facts.environment_id),
+        evaluations=(
+            *_evaluations(card_text, target.card_path, facts.environment_id),
+            *_recorded_evaluations(ws.top, target.pointer.digest),
+        ),
         decisions=tuple(info for _, _, info in linked),
         remotes=_remotes(ws, target, config),
         approvals=_approvals(ws.top, target),
@@ -218,6 +221,25 @@ def _evaluations(card_text: str | None, card_path: str, env: str | None) -> tupl
             )
         )
     return tuple(out)
+
+
+def _recorded_evaluations(top: Path, digest: str) -> list[Evaluation]:
+    """The metrics of the ``eval`` records of ``digest`` (``gitprov eval record``)."""
+    if git.head_commit(top) is None:
+        return []
+    return [
+        Evaluation(
+            metric=name,
+            value=estimate.value,
+            ci_low=estimate.ci_low,
+            ci_high=estimate.ci_high,
+            n=estimate.n,
+            environment=record.env,
+            source=f"eval:{record.id}",
+        )
+        for record in evals.records_for(cwd=top, digest=digest)
+        for name, estimate in record.metrics.items()
+    ]
 
 
 def _decisions(

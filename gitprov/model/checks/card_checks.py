@@ -52,12 +52,17 @@ def card_present(subject: Subject, config: Config) -> Verdict:
     return Verdict("pass", f"{subject.card_source}")
 
 
-def _unfilled(body: str, titles: Sequence[str]) -> tuple[md.Section | None, bool]:
-    """The section found under one of ``titles`` and whether it is written."""
+def _unfilled(
+    body: str, titles: Sequence[str], *, own: bool = False
+) -> tuple[md.Section | None, bool]:
+    """The section found under one of ``titles`` and whether it is written: its own text
+    is, or (unless ``own``) it has none and its whole text, subsections included, is."""
     section = md.find(md.sections(body), titles)
     if section is None:
         return None, False
-    text = md.prose(section.text)
+    text = md.prose(section.own)
+    if not text and not own:
+        text = md.prose(section.text)
     return section, bool(text) and cards.PLACEHOLDER not in text
 
 
@@ -90,14 +95,16 @@ def _body_line(subject: Subject, body: str, section: md.Section) -> int:
     return section.line + text.count("\n") - body.count("\n")
 
 
-def _sections_written(subject: Subject, wanted: Mapping[str, Sequence[str]]) -> Verdict:
+def _sections_written(
+    subject: Subject, wanted: Mapping[str, Sequence[str]], *, own: bool = False
+) -> Verdict:
     parsed = _card(subject)
     if isinstance(parsed, Verdict):
         return parsed
     _, body = parsed
     problems = []
     for label, titles in wanted.items():
-        section, written = _unfilled(body, titles)
+        section, written = _unfilled(body, titles, own=own)
         if section is None:
             problems.append(f"no '{label}' section")
         elif not written:
@@ -116,7 +123,8 @@ def intended_use(subject: Subject, config: Config) -> Verdict:
 
 
 def limitations(subject: Subject, config: Config) -> Verdict:
-    return _sections_written(subject, {"Bias, Risks, and Limitations": _LIMITATIONS})
+    # Its own words: a filled 'Recommendations' subsection does not make up for them.
+    return _sections_written(subject, {"Bias, Risks, and Limitations": _LIMITATIONS}, own=True)
 
 
 def lineage_consistent(subject: Subject, config: Config) -> Verdict:

@@ -1,0 +1,269 @@
+"""The release checklist on real repositories: ``gitprov check`` and the pre-commit gate.
+
+A checkpoint is trained through ``gitprov run``, given a card with ``gitprov card new``,
+and marked ``stage = "release"`` in its pointer. From then on a real ``git commit`` that
+touches it runs the checklist in the installed pre-commit hook: it blocks with the
+precise failure and its fix, and lets a complete release through (recorded ``passed`` by
+post-commit; ``--no-verify`` is recorded ``skipped``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from gitprov.errors import ExitCode
+from gitprov.model import card as cards
+from gitprov.model import pointer as pointers
+from gitprov.services import release_gate
+from tests.conftest import Result, gen, git, ml_project, run_gitprov
+from tests.test_commit_lineage import own
+
+TRAIN = """\
+import json, pathlib
+data = "".join(p.read_text() for p in sorted(pathlib.Path("data").glob("*.csv")))
+pathlib.Path("model.pt").write_text("weights of " + data)
+pathlib.Path("metrics.json").write_text(json.dumps(
+    {"acc": 0.91, "acc_ci_low": 0.88, "acc_ci_high": 0.94}))
+"""
+PROSE = "Written by the team."
+LIMITS = "## Bias, Risks, and Limitations\n\n"
+
+
+@pytest.fixture
+def repo(committed_repo: Path, gitprov: Callable[..., Result]) -> Path:
+    """A trained checkpoint with a card, not yet filled in or marked for release."""
+    repo = ml_project(committed_repo, gitprov, TRAIN)
+    result = run_gitprov(
+        repo,
+        *("run", "-i", "data", "-o", "model.pt", "-p", "lr=1e-3", "--metrics", "metrics.json"),
+        *("--", sys.executable, "train.py"),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert gitprov("card", "new", "model.pt", "--license", "apache-2.0").exit_code == 0
+    _edit_toml(repo / "data.gitprov", lambda doc: doc["meta"].__setitem__("license", "CC-BY-4.0"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "card draft")
+    return repo
+
+
+def _edit_toml(path: Path, edit: Callable[[tomlkit.TOMLDocument], None]) -> None:
+    doc = tomlkit.parse(path.read_text())
+    edit(doc)
+    path.write_text(tomlkit.dumps(doc))
+
+
+def mark_release(repo: Path) -> None:
+    _edit_toml(repo / "model.pt.gitprov", lambda doc: doc.__setitem__("stage", "release"))
+
+
+def fill_card(repo: Path, *, keep: str | None = None) -> None:
+    """Replace every placeholder of the card (but those in section ``keep``); give each
+    metric its sample size; name the evaluation task and dataset."""
+    path = repo / "model.card.md"
+    front, body = cards.parse(path.read_text(), source="model.card.md")
+    result = front["model-index"][0]["results"][0]
+    result["task"] = {"type": "image-classification"}
+    result["dataset"] = {"type": "csv", "name": "held-out rows"}
+    for metric in result["metrics"]:
+        metric["args"]["n"] = 500
+    lines, section = [], ""
+    for line in body.split("\n"):
+        if line.startswith("#"):
+            section = line.lstrip("#").strip()
+        filled = section != keep
+        lines.append(line.replace(cards.PLACEHOLDER, PROSE) if filled else line)
+    path.write_text(cards.join(front, "\n".join(lines)))
+
+
+def commit(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    git(repo, "add", "-A")
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", "release candidate", *extra],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def check_json(repo: Path, *args: str) -> tuple[int, list[dict[str, object]]]:
+    result = run_gitprov(repo, "check", "--json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def statuses(report: dict[str, object]) -> dict[str, str]:
+    results = report["results"]
+    assert isinstance(results, list)
+    return {r["check"]: r["status"] for r in results}
+
+
+def test_an_incomplete_release_is_blocked_with_the_failure_and_its_fix(repo: Path) -> None:
+    fill_card(repo, keep="Bias, Risks, and Limitations")
+    mark_release(repo)
+    head = git(repo, "rev-parse", "HEAD")
+    proc = commit(repo)
+    assert proc.returncode != 0
+    assert git(repo, "rev-parse", "HEAD") == head  # nothing was committed
+    assert "model.pt (sha256:" in proc.stderr
+    assert "FAIL   limitations: model.card.md: 'Bias, Risks, and Limitations'" in proc.stderr
+    assert "fix: Fill the card's 'Bias, Risks, and Limitations' section" in proc.stderr
+    assert "card-complete" in proc.stderr  # the placeholder left is also named, with its line
+    assert "the commit was blocked by the release checklist" in proc.stderr
+    assert "intended-use" not in proc.stderr  # only failures are listed
+
+
+def test_a_complete_release_passes_and_is_recorded_passed(repo: Path) -> None:
+    fill_card(repo, keep="Bias, Risks, and Limitations")
+    mark_release(repo)
+    assert commit(repo).returncode != 0
+    fill_card(repo)
+    proc = commit(repo)
+    assert proc.returncode == 0, proc.stderr
+    assert own(repo)["checklist"] == "passed"
+    code, reports = check_json(repo)
+    assert code == 0
+    assert [r["checkpoint"] for r in reports] == ["model.pt"]
+    assert reports[0]["passed"] is True
+    found = statuses(reports[0])
+    assert found["license-compatible"] == "pass"
+    assert found["approvals"] == "skip"  # no role required by the default checklist
+    assert found["artifact-on-remote"] == "fail"  # a warning: no remote store configured
+
+
+def test_no_verify_skips_the_checklist_and_is_recorded_skipped(repo: Path) -> None:
+    mark_release(repo)
+    proc = commit(repo, "--no-verify")
+    assert proc.returncode == 0, proc.stderr
+    assert own(repo)["checklist"] == "skipped"
+    code, reports = check_json(repo, "--range", "HEAD~1..HEAD")  # what CI would run
+    assert code == ExitCode.FAILED
+    assert reports[0]["at"] == git(repo, "rev-parse", "HEAD").strip()
+    assert statuses(reports[0])["card-complete"] == "fail"
+
+
+def test_commits_that_touch_no_release_pass_without_loading_the_checklist(repo: Path) -> None:
+    mark_release(repo)
+    assert commit(repo, "--no-verify").returncode == 0
+    gen(repo, {"notes.txt": "unrelated\n"})
+    proc = commit(repo)
+    assert proc.returncode == 0, proc.stderr  # the release is incomplete, but untouched
+    probe = (
+        "import sys; from gitprov.services import release_gate; "
+        "print(release_gate.check(['notes.txt', 'src/x.py']), "
+        "'gitprov.services.checklist' in sys.modules, 'yaml' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "(False, []) False False"
+
+
+def test_a_card_edit_alone_is_checked_too(repo: Path) -> None:
+    fill_card(repo)
+    mark_release(repo)
+    assert commit(repo).returncode == 0
+    text = (repo / "model.card.md").read_text()
+    (repo / "model.card.md").write_text(text.replace(f"{LIMITS}{PROSE}", f"{LIMITS}"))
+    proc = commit(repo)
+    assert proc.returncode != 0
+    assert "limitations" in proc.stderr
+
+
+def test_check_names_checkpoints_of_any_stage_and_reports_every_check(repo: Path) -> None:
+    result = run_gitprov(repo, "check", "model.pt")
+    assert result.exit_code == ExitCode.FAILED
+    assert result.stdout.startswith("model.pt (sha256:")
+    assert "release checklist FAILED" in result.stdout
+    for check in ("card-present", "lineage-consistent", "datasets-pinned", "no-secrets"):
+        assert f" {check}: " in result.stdout
+    assert "PASS   datasets-pinned: data (sha256:" in result.stdout
+    assert "WARN   artifact-on-remote" in result.stdout
+
+
+def test_nothing_marked_for_release_is_said(repo: Path) -> None:
+    result = run_gitprov(repo, "check")
+    assert result.exit_code == 0
+    assert 'no checkpoint is marked stage = "release"' in result.stderr
+
+
+def test_check_refuses_two_selections(repo: Path) -> None:
+    result = run_gitprov(repo, "check", "model.pt", "--staged")
+    assert result.exit_code == ExitCode.USAGE
+    assert "give only one" in result.stderr
+
+
+def test_lineage_disagreement_is_caught(repo: Path) -> None:
+    fill_card(repo)
+    path = repo / "model.card.md"
+    path.write_text(path.read_text().replace("- data\n", "- other-data\n", 1))
+    code, reports = check_json(repo, "model.pt")
+    assert statuses(reports[0])["lineage-consistent"] == "fail"
+    assert code == ExitCode.FAILED
+
+
+def test_a_metric_without_an_interval_fails_evaluation(repo: Path) -> None:
+    fill_card(repo)
+    path = repo / "model.card.md"
+    front, body = cards.parse(path.read_text(), source="card")
+    del front["model-index"][0]["results"][0]["metrics"][0]["args"]["ci_low"]
+    path.write_text(cards.join(front, body))
+    _, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert results["evaluation"]["status"] == "fail"
+    assert "acc: no confidence interval" in results["evaluation"]["detail"]
+
+
+def test_custom_checks_run_a_command_and_report_its_last_line(repo: Path) -> None:
+    fill_card(repo)
+    checklist = repo / ".gitprov/checklist.toml"
+    checklist.write_text(
+        checklist.read_text()
+        + "\n[[custom]]\nid = 'size-limit'\ntitle = 'Small enough to ship'\n"
+        + f"run = ['{sys.executable}', '-c', "
+        + '\'import os,sys; print("checking", sys.argv[1]); print("too big:", '
+        + "os.environ[\"GITPROV_DIGEST\"][:13]); sys.exit(3)', '{checkpoint}']\n"
+        + "fix = 'Quantise the model'\n"
+    )
+    _, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert results["size-limit"]["status"] == "fail"
+    assert results["size-limit"]["detail"] == "exit 3: too big: sha256:" + _digest(repo)[7:13]
+    assert results["size-limit"]["fix"] == "Quantise the model"
+
+
+def _digest(repo: Path) -> str:
+    return str(tomlkit.parse((repo / "model.pt.gitprov").read_text())["digest"])
+
+
+def test_a_broken_checklist_file_blocks_with_its_line(repo: Path) -> None:
+    fill_card(repo)
+    mark_release(repo)
+    (repo / ".gitprov/checklist.toml").write_text("[checks]\nlimitations = 'maybe'\n")
+    proc = commit(repo)
+    assert proc.returncode != 0
+    assert "'checks.limitations' must be 'error', 'warning' or 'off'" in proc.stderr
+
+
+def test_severity_off_and_warning_are_honoured(repo: Path) -> None:
+    fill_card(repo, keep="Bias, Risks, and Limitations")
+    (repo / ".gitprov/checklist.toml").write_text(
+        "[checks]\nlimitations = 'warning'\ncard-complete = 'off'\n"
+    )
+    code, reports = check_json(repo, "model.pt")
+    found = statuses(reports[0])
+    assert "card-complete" not in found
+    assert found["limitations"] == "fail"
+    assert code == 0
+    assert reports[0]["passed"] is True
+
+
+def test_the_gate_constants_match_the_models() -> None:
+    assert release_gate.POINTER_SUFFIX == pointers.SUFFIX
+    assert release_gate.CARD_SUFFIX == cards.SUFFIX
