@@ -18,6 +18,7 @@ from gitprov.cli import (
     eval_cmds,
     lineage_cmds,
     notes_cmds,
+    release_cmds,
     rerun_cmd,
     review_cmds,
     run_cmds,
@@ -88,6 +89,8 @@ app.add_typer(eval_cmds.eval_app, name="eval")
 app.command("deprecate")(deprecate_cmd.deprecate)
 app.command("deprecations")(deprecate_cmd.deprecations)
 app.command("check")(check_cmds.check)
+app.command("release")(release_cmds.release)
+app.command("releases")(release_cmds.releases)
 app.command("review")(review_cmds.review)
 app.add_typer(review_cmds.ci_app, name="ci")
 

@@ -22,7 +22,7 @@ def release(
         str, typer.Option("--version", help="The release version, SemVer: 1.0.0, 1.1.0-rc.1.")
     ],
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="The tag message's first line.")
+        str | None, typer.Option("--message", "-m", help="First line of the tag message.")
     ] = None,
     json_output: JsonOutput = False,
 ) -> None:
@@ -30,8 +30,8 @@ def release(
 
     The release checklist must pass, the checkpoint must be on an artifact remote and
     its pointer and card committed. The record (an in-toto verification summary,
-    signed with git's user.signingkey) goes on HEAD's note; the annotated tag
-    (<name>-v<version> by default; release.tag_format in .gitprov/config.toml) names it.
+    signed with the git user.signingkey) goes on the note of HEAD; the annotated tag
+    (NAME-vVERSION by default; release.tag_format in .gitprov/config.toml) names it.
     """
     from gitprov.services import release as service
 
@@ -52,7 +52,7 @@ def release(
 def releases(
     checkpoint: Annotated[
         str | None,
-        typer.Argument(metavar="[CHECKPOINT]", help="Only this checkpoint's releases."),
+        typer.Argument(metavar="[CHECKPOINT]", help="Only the releases of this checkpoint."),
     ] = None,
     json_output: JsonOutput = False,
 ) -> None:
