@@ -10,6 +10,8 @@ from markdown_it import MarkdownIt
 
 from gitprov.cli import review_cmds
 from gitprov.model import review_markdown as md
+from gitprov.model.eval_record import EvalRecord
+from gitprov.model.eval_stats import Estimate
 from gitprov.model.lineage_graph import ArtifactNode, Edge, LineageGraph, RunNode
 from gitprov.model.review_report import (
     ArtifactChange,
@@ -25,6 +27,7 @@ from gitprov.model.review_report import (
 )
 from gitprov.services.review import render_diagram, split_range
 from gitprov.services.review_cards import card_diff, sections
+from gitprov.services.review_metrics import Value, from_evals, is_sample_size
 from tests.test_review import _tables, mermaid_is_sane
 
 
@@ -255,3 +258,40 @@ def test_card_diff_names_only_changed_sections_and_fields() -> None:
     assert [(s.heading, s.change) for s in diff.sections] == [("B", "changed"), ("C", "added")]
     broken = card_diff("m.card.md", old, "no front matter\n")
     assert any(f.key == "(front matter)" for f in broken.fields)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.8, "0.8"), (0.123456, "0.1235"), (10000.0, "10,000"), (12345.67, "12,345.7"), (None, "—")],
+)
+def test_numbers_are_short(value: float | None, shown: str) -> None:
+    assert md.number(value) == shown
+
+
+def test_sample_sizes_in_metrics_files_are_not_metrics() -> None:
+    assert is_sample_size("n")
+    assert is_sample_size("eval.acc_n")
+    assert not is_sample_size("acc")
+    assert not is_sample_size("recall_at_n1")
+
+
+def test_evaluation_records_give_the_latest_value_per_dataset_split_and_metric() -> None:
+    def record(at: str, value: float, split: str = "test") -> EvalRecord:
+        estimate = Estimate(value, 0.25, 0.75, 0.95, "wilson", 1000)
+        return EvalRecord(
+            id=at,
+            at=at,
+            commit="c" * 40,
+            checkpoint="m.pt",
+            digest="sha256:" + "1" * 64,
+            dataset="data/eval",
+            dataset_snapshot="sha256:" + "2" * 64,
+            split=split,
+            metrics={"acc": estimate},
+        )
+
+    values = from_evals([record("1", 0.80), record("2", 0.82), record("3", 0.7, split="dev")])
+    assert values == {
+        ("data/eval (test)", "acc"): Value(0.82, Interval(0.25, 0.75), "eval"),
+        ("data/eval (dev)", "acc"): Value(0.7, Interval(0.25, 0.75), "eval"),
+    }

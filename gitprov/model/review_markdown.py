@@ -90,7 +90,9 @@ def short(digest: str | None) -> str:
 def number(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    return f"{value:.4g}"
 
 
 def signed(value: float | None) -> str:
@@ -226,7 +228,11 @@ def _fields(report: ReviewReport) -> Section | None:
     parts = ["### Model card fields"]
     for card in cards:
         rows = [
-            [code(f.key), code(f.old) if f.old is not None else "—", code(f.new) if f.new else "—"]
+            [
+                code(f.key),
+                code(f.old) if f.old is not None else "—",
+                code(f.new) if f.new is not None else "—",
+            ]
             for f in card.fields
         ]
         parts += [_card_title(card), table(["field", "base", "head"], rows)]
@@ -291,14 +297,19 @@ def _checklist(report: ReviewReport) -> Section | None:
             code(r.checkpoint),
             code(short(r.digest)),
             "passed" if r.passed else "**failed**",
-            ", ".join(code(f.check) for f in r.failures) or "—",
+            ", ".join(
+                code(f.check) + ("" if f.severity == "error" else f" ({f.severity})")
+                for f in r.failures
+            )
+            or "—",
         ]
         for r in report.checklists
     ]
     head = "### Release checklist\n\n" + table(["checkpoint", "digest", "result", "failing"], rows)
     details = [
-        f"- {code(r.checkpoint)} {code(f.check)} ({f.severity}): {text(f.detail or f.title)}"
-        + (f" Fix: {text(f.fix)}" if f.fix else "")
+        f"- {code(r.checkpoint)} {code(f.check)} ({f.severity}): "
+        + text((f.detail or f.title).rstrip("."))
+        + (f". Fix: {text(f.fix)}" if f.fix else "")
         for r in report.checklists
         for f in r.failures
     ]

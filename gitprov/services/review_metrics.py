@@ -49,6 +49,15 @@ def interval(low: Any, high: Any) -> Interval | None:
     return Interval(min(lo, hi), max(lo, hi))
 
 
+SAMPLE_SIZE_KEYS = ("n", "sample_size", "samples", "num_samples")
+
+
+def is_sample_size(name: str) -> bool:
+    """Whether a metrics-file key is a sample size (``n``, ``acc_n``): not a metric."""
+    leaf = name.rsplit(".", 1)[-1]
+    return leaf in SAMPLE_SIZE_KEYS or leaf.endswith("_n")
+
+
 def card_path(pointer_path: str, card: str | None) -> str:
     """Where a checkpoint's card is: the pointer's ``card``, else ``<stem>.card.md``."""
     folder = posixpath.dirname(pointer_path)
@@ -85,6 +94,8 @@ def from_run(history: History, commit: str, produced_by: str | None) -> dict[Key
         return {}
     out: dict[Key, Value] = {}
     for row in cards.metric_rows(record.metrics):
+        if is_sample_size(row["name"]):
+            continue
         as_number = number(row["value"])
         if as_number is not None:
             ci = interval(row["args"]["ci_low"], row["args"]["ci_high"])
