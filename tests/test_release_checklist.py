@@ -10,6 +10,7 @@ post-commit; ``--no-verify`` is recorded ``skipped``).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from gitprov.model import card as cards
 from gitprov.model import pointer as pointers
 from gitprov.services import release_gate
 from tests.conftest import Result, gen, git, ml_project, run_gitprov
+from tests.test_approvals import keypair
 from tests.test_commit_lineage import own
 
 TRAIN = """\
@@ -267,3 +269,68 @@ def test_severity_off_and_warning_are_honoured(repo: Path) -> None:
 def test_the_gate_constants_match_the_models() -> None:
     assert release_gate.POINTER_SUFFIX == pointers.SUFFIX
     assert release_gate.CARD_SUFFIX == cards.SUFFIX
+
+
+def test_a_license_conflict_fails_until_a_waiver_accepts_it(repo: Path) -> None:
+    fill_card(repo)
+    _edit_toml(
+        repo / "data.gitprov", lambda doc: doc["meta"].__setitem__("license", "CC-BY-NC-4.0")
+    )
+    code, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert code == ExitCode.FAILED
+    assert results["license-compatible"]["status"] == "fail"
+    assert "CC-BY-NC-4.0" in results["license-compatible"]["detail"]
+    checklist = repo / ".gitprov/checklist.toml"
+    checklist.write_text(
+        checklist.read_text()
+        + "\n[[waivers]]\ncheck = 'license-compatible'\nsubject = 'data'\n"
+        + "reason = 'Non-commercial research release (LEGAL-42)'\n"
+        + "approved_by = 'Ada Lovelace <ada@example.com>'\n"
+    )
+    code, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert results["license-compatible"]["status"] == "waived"
+    assert "LEGAL-42" in results["license-compatible"]["detail"]
+    assert code == 0
+
+
+def test_secrets_planted_in_the_card_and_the_run_record_are_caught(repo: Path) -> None:
+    fill_card(repo)
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    card = repo / "model.card.md"
+    card.write_text(card.read_text().replace(PROSE, f"Pull with token {token}", 1))
+    (record,) = (repo / ".gitprov/runs").glob("*.json")
+    data = json.loads(record.read_text())
+    data["params"]["aws_key"] = "AKIAIOSFODNN7EXAMPLE"
+    record.write_text(json.dumps(data))
+    result = run_gitprov(repo, "check", "model.pt")
+    assert result.exit_code == ExitCode.FAILED
+    line = next(ln for ln in result.stdout.splitlines() if "no-secrets" in ln)
+    assert "model.card.md" in line
+    assert record.name in line
+    assert token not in result.stdout + result.stderr
+    assert "AKIAIOSFODNN7EXAMPLE" not in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+def test_required_roles_need_a_valid_signed_approval(repo: Path, tmp_path: Path) -> None:
+    fill_card(repo)
+    key, public = keypair(tmp_path, "me")
+    gen(
+        repo,
+        {
+            ".gitprov/owners.toml": '[roles]\nreviewer = ["test@example.com"]\n',
+            ".gitprov/allowed_signers": f"test@example.com {public}\n",
+        },
+    )
+    checklist = repo / ".gitprov/checklist.toml"
+    checklist.write_text(checklist.read_text().replace("required = []", 'required = ["reviewer"]'))
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    _, reports = check_json(repo, "model.pt")
+    assert statuses(reports[0])["approvals"] == "fail"
+    assert run_gitprov(repo, "approve", "model.pt", "--role", "reviewer").exit_code == 0
+    code, reports = check_json(repo, "model.pt")
+    assert statuses(reports[0])["approvals"] == "pass"
+    assert code == 0
