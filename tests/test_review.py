@@ -558,6 +558,8 @@ def test_github_workflow_updates_one_comment_by_its_marker() -> None:
     assert steps[-1]["if"] == "steps.verify.outcome == 'failure'"  # the job still fails
     merged = workflow["jobs"]["reattach-notes"]["steps"]
     assert any("gitprov notes reattach" in s.get("run", "") for s in merged)
+    # Expressions reach scripts through env only: a branch name is never pasted into shell.
+    assert not any("${{" in shell for shell in _commands(workflow))
 
 
 def test_ci_init_writes_the_github_workflow(
