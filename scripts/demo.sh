@@ -172,6 +172,29 @@ sed -n '1,/^---$/{p}' models/tuned.card.md | head -40
 step git add models/tuned.card.md models/tuned.pt.gitprov
 step git commit -q -m "Model card for the fine-tuned checkpoint"
 
+say "Evaluate the fine-tuned checkpoint on held-out rows: a note record with confidence intervals"
+cat > evaluate.py <<'PY'
+# Scores models/tuned.pt on data/valid, one JSON line per example: correct (0/1) and log loss.
+import json, math, pathlib, sys
+weights = json.loads(pathlib.Path("models/tuned.pt").read_text())
+out = pathlib.Path(sys.argv[1])
+out.parent.mkdir(exist_ok=True)
+with out.open("w") as scores:
+    for shard in sorted(pathlib.Path("data/valid").glob("*.csv")):
+        for i, line in enumerate(shard.read_text().split()):
+            x, label = float(line.split(",")[0]), int(line.split(",")[1]) > 4
+            p = min(max(1 / (1 + math.exp(-(weights["w"] * x + weights["b"]))), 1e-9), 1 - 1e-9)
+            row = {"id": f"{shard.stem}:{i}", "correct": int((p > 0.5) == label),
+                   "log_loss": -math.log(p if label else 1 - p), "label": int(label)}
+            scores.write(json.dumps(row) + "\n")
+PY
+echo "eval/" >> .gitignore
+step git add evaluate.py .gitignore
+step git commit -q -m "Evaluation script"
+step gitprov eval run models/tuned.pt --dataset data --split valid --scores eval/scores.jsonl \
+    --slice label -- python evaluate.py eval/scores.jsonl
+step gitprov eval list models/tuned.pt
+
 if command -v ssh-keygen >/dev/null 2>&1; then
     say "A signed approval: the reviewer signs with their SSH key, anyone verifies offline"
     step ssh-keygen -q -t ed25519 -N "" -C demo@example.com -f "$work/reviewer-key"
