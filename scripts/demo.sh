@@ -55,7 +55,7 @@ step git commit -q -m "Training script"
 
 say "gitprov init: config, .gitignore rules, notes settings, hooks (the team hook is kept)"
 step gitprov init
-step git add .gitprov/config.toml .gitignore
+step git add .gitprov/config.toml .gitprov/checklist.toml .gitignore
 step git commit -q -m "Set up gitprov"
 hooks_ran
 
@@ -124,7 +124,12 @@ def accuracy(w, b):
 best = max((weights["b"] + d / 100 for d in range(-50, 51)), key=lambda b: accuracy(weights["w"], b))
 weights["b"] = best
 pathlib.Path("models/tuned.pt").write_text(json.dumps(weights))
-pathlib.Path("metrics.json").write_text(json.dumps({"train_accuracy": accuracy(weights["w"], best)}))
+acc, n = accuracy(weights["w"], best), len(xs)
+# A 95% Wilson score interval for the accuracy (a proportion of n rows).
+z, k = 1.96, round(acc * n)
+centre, half = (k + z * z / 2) / (n + z * z), z * math.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+pathlib.Path("metrics.json").write_text(json.dumps({"train_accuracy": acc, "train_accuracy_n": n,
+    "train_accuracy_ci_low": round(centre - half, 4), "train_accuracy_ci_high": round(centre + half, 4)}))
 print(f"fine-tuned models/tiny.pt -> models/tuned.pt: accuracy={accuracy(weights['w'], best):.3f}")
 PY
 echo "metrics.json" >> .gitignore
@@ -195,20 +200,65 @@ step gitprov eval run models/tuned.pt --dataset data --split valid --scores eval
     --slice label -- python evaluate.py eval/scores.jsonl
 step gitprov eval list models/tuned.pt
 
+say "Mark the checkpoint for release: from now on the pre-commit hook enforces the release checklist"
+python - <<'PY'
+import pathlib
+path = pathlib.Path("models/tuned.pt.gitprov")
+text = path.read_text()
+path.write_text(text.replace("\n[meta]", 'stage = "release"\n\n[meta]', 1))
+PY
+step grep stage models/tuned.pt.gitprov
+expect_failure git commit -q -am "Release candidate: the fine-tuned model"
+expect_failure gitprov check models/tuned.pt
+
+say "Complete the release: the card's prose, the data's license"
+python - <<'PY'
+import pathlib, re
+card = pathlib.Path("models/tuned.card.md")
+prose = {
+    "Model Description": "Logistic regression on one feature: is a digit greater than 4?",
+    "Direct Use": "Teaching and testing gitprov: a model small enough to read.",
+    "Downstream Use": "None: retrain it for anything real.",
+    "Out-of-Scope Use": "Any decision about people or money; any digit outside 0-9.",
+    "Bias, Risks, and Limitations": "Trained and evaluated on the same 60 generated rows: the accuracy is optimistic and says nothing about other data.",
+    "Recommendations": "Evaluate on held-out data before trusting a number.",
+    "How to Get Started with the Model": "json.load the weights; predict 1 when w*x+b > 0.",
+    "Testing Data, Factors & Metrics": "The training rows (no held-out set), accuracy with a 95% Wilson interval.",
+    "Citation": "None.",
+    "Model Card Contact": "demo@example.com",
+}
+lines, section = [], ""
+for line in card.read_text().split("\n"):
+    if line.startswith("#"):
+        section = line.lstrip("#").strip()
+    if "[More Information Needed]" in line:
+        line = line.replace("[More Information Needed]", prose.get(section, "Demo value"))
+    lines.append(line)
+card.write_text("\n".join(lines))
+data = pathlib.Path("data.gitprov")
+data.write_text(data.read_text().rstrip("\n") + '\nlicense = "CC0-1.0"\n')
+PY
+step gitprov card validate models/tuned.pt
+step gitprov check models/tuned.pt
+
 if command -v ssh-keygen >/dev/null 2>&1; then
-    say "A signed approval: the reviewer signs with their SSH key, anyone verifies offline"
+    say "A signed approval is required too: the reviewer signs with their SSH key, anyone verifies offline"
     step ssh-keygen -q -t ed25519 -N "" -C demo@example.com -f "$work/reviewer-key"
     git config gpg.format ssh
     git config user.signingkey "$work/reviewer-key"
     printf '[roles]\nreviewer = ["Demo User <demo@example.com>"]\n' > .gitprov/owners.toml
     printf 'demo@example.com namespaces="gitprov" %s\n' "$(cut -d' ' -f1,2 "$work/reviewer-key.pub")" > .gitprov/allowed_signers
-    step git add .gitprov/owners.toml .gitprov/allowed_signers
-    step git commit -q -m "Reviewers and their keys"
+    sed -i 's/^required = \[\]/required = ["reviewer"]/' .gitprov/checklist.toml
+    step git add .gitprov/owners.toml .gitprov/allowed_signers .gitprov/checklist.toml
+    step git commit -q -m "Reviewers and their keys; releases need a reviewer's approval"
+    expect_failure git commit -q -am "Release candidate: the fine-tuned model"
     step gitprov approve models/tuned.pt --role reviewer --comment "Card and metrics checked"
     step gitprov approvals models/tuned.pt
 else
     say "Signed approvals need ssh-keygen (OpenSSH), which this machine lacks: skipped"
 fi
+step git commit -q -am "Release candidate: the fine-tuned model"
+step git notes --ref=gitprov show HEAD
 
 say "A remote added after init: doctor notices the missing notes refspec and fixes it"
 step git remote add origin ../origin.git

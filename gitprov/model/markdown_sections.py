@@ -62,9 +62,13 @@ def sections(text: str) -> list[Section]:
 
 
 def find(all_sections: Sequence[Section], titles: Iterable[str]) -> Section | None:
-    """The first section whose heading is one of ``titles`` (compared loosely)."""
-    wanted = {normalise(t) for t in titles}
-    return next((s for s in all_sections if normalise(s.title) in wanted), None)
+    """The section headed by the first of ``titles`` the document has (compared loosely)."""
+    for title in titles:  # in the caller's order of preference
+        wanted = normalise(title)
+        found = next((s for s in all_sections if normalise(s.title) == wanted), None)
+        if found is not None:
+            return found
+    return None
 
 
 def prose(text: str, *, ignore: Iterable[str] = ()) -> str:

@@ -191,7 +191,8 @@ def evaluation(subject: Subject, config: Config) -> Verdict:
     ]
     if problems:
         return Verdict("fail", _listing(problems))
-    return Verdict("pass", f"{len(by_metric)} metrics with interval, n and environment")
+    count = len(by_metric)
+    return Verdict("pass", f"{count} metric{'s' * (count != 1)} with interval, n and environment")
 
 
 CHECKS: Mapping[str, Callable[[Subject, Config], Verdict]] = {

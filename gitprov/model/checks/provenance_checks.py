@@ -50,7 +50,8 @@ def plan_deviations(subject: Subject, config: Config) -> Verdict:
     ]
     if open_:
         return Verdict("fail", f"'Planned vs. actually changed' not written in {', '.join(open_)}")
-    return Verdict("pass", f"{len(subject.decisions)} linked decisions")
+    count = len(subject.decisions)
+    return Verdict("pass", f"{count} linked decision{'s' * (count != 1)}, deviations written")
 
 
 def artifact_on_remote(subject: Subject, config: Config) -> Verdict:
