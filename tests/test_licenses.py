@@ -405,13 +405,11 @@ def test_the_check_without_a_date_uses_today() -> None:
 
 
 def checklist_doc(marker: str) -> str:
-    """The checklist page holding ``marker`` (its license sections may still be a part
-    of their own, docs/_checklist_licenses.md, until they are merged into checklist.md)."""
-    for name in ("checklist.md", "_checklist_licenses.md"):
-        path = REPO_ROOT / "docs" / name
-        if path.exists() and marker in (text := path.read_text()):
-            return text
-    pytest.fail(f"no docs page holds {marker!r}")
+    """docs/checklist.md, which must hold ``marker``."""
+    text = (REPO_ROOT / "docs" / "checklist.md").read_text()
+    if marker not in text:
+        pytest.fail(f"docs/checklist.md does not hold {marker!r}")
+    return text
 
 
 def test_every_example_in_the_docs_table_holds() -> None:
