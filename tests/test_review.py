@@ -398,10 +398,13 @@ def test_small_max_chars_keeps_the_summary_and_says_what_was_cut(
     assert len(short) <= 1500 < len(full)
     summary = review_markdown.summary(report)
     assert short.startswith(summary)
+    golden("pull-request-1500-chars.md", short)
     assert "Shortened to fit 1,500 characters: left out" in short
     assert "card section" in short  # the prose diffs go first
     assert "```mermaid" not in short  # then the diagram
-    assert "### Release checklist" in short  # the checklist goes last
+    assert "### Release checklist" in short  # the checklist's table is never cut
+    assert "### Metrics" in short  # the metrics table outlives the checks' details
+    assert "Fix:" not in short
     _tables(short)  # still parses
 
 

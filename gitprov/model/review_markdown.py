@@ -40,8 +40,8 @@ CUT_ORDER = (
     "decisions",
     "approvals",
     "commits",
+    "checklist",  # its details only: the table of results is never cut
     "metrics",
-    "checklist",
 )
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&])")
 
