@@ -35,7 +35,7 @@ from gitprov.cli.main import app
 from gitprov.errors import ExitCode
 from gitprov.model import review_markdown
 from gitprov.services import ci_templates, review
-from tests.conftest import Result
+from tests.conftest import Result, git
 
 GOLDEN = Path(__file__).parent / "golden" / "review"
 UPDATE = os.environ.get("GITPROV_UPDATE_GOLDEN") == "1"
@@ -489,6 +489,18 @@ def test_an_empty_range_says_nothing_changed(
     assert "Nothing in this range changes" in result.stdout
 
 
+def test_a_repository_without_gitprov_gets_a_report_too(
+    committed_repo: Path, gitprov: Callable[..., Result]
+) -> None:
+    (committed_repo / "README.md").write_text("changed\n")
+    git(committed_repo, "commit", "-q", "-am", "Edit the readme")
+    result = gitprov("review", "HEAD~1..HEAD")
+    assert result.exit_code == 0, result.stderr
+    assert "**0 checkpoints changed" in result.stdout
+    assert "(1 commit, 1 without a lineage record)" in result.stdout
+    assert "Edit the readme" in result.stdout
+
+
 # -- CI --------------------------------------------------------------------------------
 
 
@@ -561,6 +573,10 @@ def test_github_workflow_updates_one_comment_by_its_marker() -> None:
     assert steps[-1]["if"] == "steps.verify.outcome == 'failure'"  # the job still fails
     merged = workflow["jobs"]["reattach-notes"]["steps"]
     assert any("gitprov notes reattach" in s.get("run", "") for s in merged)
+    assert workflow["jobs"]["review"]["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+    }
     # Expressions reach scripts through env only: a branch name is never pasted into shell.
     assert not any("${{" in shell for shell in _commands(workflow))
 
