@@ -19,7 +19,7 @@ from gitprov.errors import ExitCode
 from gitprov.model import eval_stats
 from gitprov.model import scores as scores_model
 from gitprov.model.eval_record import EvalRecord
-from gitprov.services import evals, notes_setup, notes_sync
+from gitprov.services import eval_comparison, evals, notes_setup, notes_sync
 from tests.conftest import Result, gen, git
 
 
@@ -337,7 +337,7 @@ def test_compare_does_not_flag_a_model_against_a_rerun_of_itself(
     _record(gitprov, write_jsonl(tmp_path / "a.jsonl", simulated(8, 1500, 0.7)))
     new_version(project, gitprov, "weights v2")
     _record(gitprov, write_jsonl(tmp_path / "b.jsonl", simulated(9, 1500, 0.7)))
-    result = evals.compare(cwd=project, a="models/m.pt@HEAD~1", b="models/m.pt")
+    result = eval_comparison.compare(cwd=project, a="models/m.pt@HEAD~1", b="models/m.pt")
     by_name = {m.metric: m for m in result.metrics}
     assert by_name["correct"].method == eval_stats.PAIRED
     assert by_name["correct"].significant is False
@@ -353,7 +353,7 @@ def test_compare_without_ids_falls_back_to_interval_overlap_and_says_so(
     _record(gitprov, write_jsonl(tmp_path / "a.jsonl", no_ids(simulated(7, 2000, 0.5))))
     new_version(project, gitprov, "weights v2")
     _record(gitprov, write_jsonl(tmp_path / "b.jsonl", no_ids(simulated(7, 2000, 0.5, fix=0.5))))
-    result = evals.compare(cwd=project, a="models/m.pt@HEAD~1", b="models/m.pt")
+    result = eval_comparison.compare(cwd=project, a="models/m.pt@HEAD~1", b="models/m.pt")
     correct = next(m for m in result.metrics if m.metric == "correct")
     assert correct.method == eval_stats.OVERLAP
     assert correct.significant is True  # 50% against 75%: far apart

@@ -261,9 +261,9 @@ def compare(
     Paired bootstrap on the examples both scored when both kept per-example scores with
     ids on the same dataset snapshot; otherwise interval overlap. The method is shown.
     """
-    from gitprov.services import evals
+    from gitprov.services import eval_comparison
 
-    result = evals.compare(
+    result = eval_comparison.compare(
         cwd=Path.cwd(), a=a, b=b, dataset=dataset, settings=_settings(ci, bootstrap, seed)
     )
     if json_output:

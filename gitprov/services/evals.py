@@ -1,4 +1,4 @@
-"""Evaluations of checkpoints with confidence intervals: record, run, list, compare.
+"""Evaluations of checkpoints with intervals: record, run, list (compare: eval_comparison).
 
 An evaluation is a post-hoc fact, so it is an ``eval`` note record (model/eval_record.py)
 on the commit that holds the checkpoint: the commit that set the checkpoint's pointer to
@@ -32,7 +32,7 @@ from gitprov.adapters import git, git_notes, process
 from gitprov.adapters.history import History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import digest as digests
-from gitprov.model import env_vars, eval_compare, eval_stats, scores
+from gitprov.model import env_vars, eval_stats, scores
 from gitprov.model import eval_record as model
 from gitprov.model.eval_record import EvalRecord, EvalRecordError, ScoresRef
 from gitprov.model.eval_stats import Estimate
@@ -86,7 +86,7 @@ def check_settings(settings: Settings) -> None:
 # --- what is evaluated, on what ---------------------------------------------------------
 
 
-def _checkpoint(ws: Workspace, cwd: Path, raw: str) -> tuple[Tracked, str]:
+def checkpoint_of(ws: Workspace, cwd: Path, raw: str) -> tuple[Tracked, str]:
     (tracked,) = workspace.find(ws, cwd, [raw])
     if tracked.pointer.kind != "checkpoint":
         raise UsageError(
@@ -116,7 +116,7 @@ def holding_commit(top: Path, rel: str, digest: str) -> str:
     return found
 
 
-def _dataset(ws: Workspace, cwd: Path, raw: str) -> tuple[str, str]:
+def dataset_of(ws: Workspace, cwd: Path, raw: str) -> tuple[str, str]:
     """``(path, snapshot digest)`` of ``--dataset``: a tracked path, a digest, or ``ds:``."""
     if digests.is_digest(raw):
         return "", raw
@@ -158,7 +158,7 @@ def _read(path: Path, shown: str) -> bytes:
         raise scores.ScoresError(f"cannot read {shown}: {exc.strerror}", "Check it") from None
 
 
-def _text(data: bytes, shown: str) -> str:
+def decode(data: bytes, shown: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -232,10 +232,10 @@ def record(
         raise UsageError("--slice needs --scores", "Slices are computed from per-example rows")
     check_settings(settings)
     ws = workspace.open_workspace(cwd)
-    tracked, rel = _checkpoint(ws, cwd, checkpoint)
+    tracked, rel = checkpoint_of(ws, cwd, checkpoint)
     digest = tracked.pointer.digest
     commit = holding_commit(ws.top, rel, digest)
-    dataset_path, snapshot = _dataset(ws, cwd, dataset)
+    dataset_path, snapshot = dataset_of(ws, cwd, dataset)
     if env is not None and not digests.is_digest(env):
         raise UsageError(f"--env {env} is not an environment snapshot id", "Give sha256:<hex>")
     warnings: list[str] = []
@@ -247,7 +247,7 @@ def record(
     if scores_file is not None:
         fmt = scores.format_of(path.name)
         table = scores.parse(
-            _text(data, shown),
+            decode(data, shown),
             source=shown,
             fmt=fmt,
             metrics=metric_names,
@@ -261,7 +261,7 @@ def record(
                 "examples with another evaluation's and will compare intervals instead"
             )
     else:
-        metrics = scores.parse_aggregated(_text(data, shown), source=shown, metrics=metric_names)
+        metrics = scores.parse_aggregated(decode(data, shown), source=shown, metrics=metric_names)
         unknown = [n for n, e in metrics.items() if e.ci_low is None]
         if unknown:
             warnings.append(f"recorded without a confidence interval: {', '.join(unknown)}")
@@ -321,9 +321,9 @@ def run(
         )
     check_settings(settings)
     ws = workspace.open_workspace(cwd)
-    tracked, rel = _checkpoint(ws, cwd, checkpoint)
+    tracked, rel = checkpoint_of(ws, cwd, checkpoint)
     holding_commit(ws.top, rel, tracked.pointer.digest)  # refused before a long evaluation
-    _dataset(ws, cwd, dataset)
+    dataset_of(ws, cwd, dataset)
     scores.format_of(scores_file)
     process.resolve_program(argv[0], cwd)
     out = Path(cwd, scores_file)
@@ -373,7 +373,7 @@ def run(
 # --- reading ----------------------------------------------------------------------------
 
 
-def _all_records(top: Path) -> list[EvalRecord]:
+def all_records(top: Path) -> list[EvalRecord]:
     """Every readable eval record in the notes of HEAD's history, oldest first."""
     commits = git.rev_list(top, ["HEAD"]) if git.head_commit(top) else []
     notes = git_notes.read_notes(top, commits)
@@ -393,124 +393,13 @@ def _all_records(top: Path) -> list[EvalRecord]:
 def records_for(*, cwd: Path, digest: str) -> list[EvalRecord]:
     """Every evaluation of checkpoint ``digest`` in HEAD's history notes, oldest first."""
     top = git.discover(cwd).worktree
-    return [r for r in _all_records(top) if r.digest == digest]
+    return [r for r in all_records(top) if r.digest == digest]
 
 
 def list_evals(*, cwd: Path, checkpoint: str | None = None) -> list[EvalRecord]:
     """Evaluations of ``checkpoint``'s current digest, or of every checkpoint."""
     ws = workspace.open_workspace(cwd)
     if checkpoint is None:
-        return _all_records(ws.top)
-    tracked, _ = _checkpoint(ws, cwd, checkpoint)
+        return all_records(ws.top)
+    tracked, _ = checkpoint_of(ws, cwd, checkpoint)
     return records_for(cwd=ws.top, digest=tracked.pointer.digest)
-
-
-def _digest_of(ws: Workspace, cwd: Path, target: str) -> str | None:
-    """The checkpoint digest a compare target names, or None when it is not one."""
-    if digests.is_digest(target):
-        return target
-    path, at, rev = target.partition("@")
-    if at:
-        history = History(ws.top)
-        rel = ws.display(workspace.inside_worktree(ws, cwd, path))
-        found = pointer_digest(history, history.resolve(rev), rel)
-        if found is None:
-            raise UsageError(
-                f"{path} has no pointer at {rev}", f"See 'git log -- {rel}.gitprov' for commits"
-            )
-        return found
-    plain = Path(cwd, target)
-    if plain.exists() or plain.with_name(plain.name + ".gitprov").exists():
-        return _checkpoint(ws, cwd, target)[0].pointer.digest
-    return None
-
-
-def _select(
-    ws: Workspace,
-    cwd: Path,
-    target: str,
-    *,
-    everything: list[EvalRecord],
-    dataset: tuple[str, str] | None,
-    like: EvalRecord | None,
-) -> EvalRecord:
-    digest = _digest_of(ws, cwd, target)
-    if digest is None:
-        by_id = [r for r in everything if r.id.upper().startswith(target.upper())]
-        if len(by_id) == 1 and len(target) >= 6:
-            return by_id[0]
-        raise UsageError(
-            f"{target!r} is not a tracked checkpoint, a digest or an evaluation id"
-            + (f" (it matches {len(by_id)} ids)" if len(by_id) > 1 else ""),
-            "Name a checkpoint path (path@rev for an older version) or an id from "
-            "'gitprov eval list'",
-        )
-    found = [r for r in everything if r.digest == digest]
-    if dataset is not None:
-        found = [r for r in found if r.dataset_snapshot == dataset[1]]
-    if like is not None:
-        same = [
-            r for r in found if (r.dataset_snapshot, r.split) == (like.dataset_snapshot, like.split)
-        ]
-        found = same or found
-    if not found:
-        on = f" on {dataset[0] or digests.snapshot_id(dataset[1])}" if dataset else ""
-        raise GitprovError(
-            f"no evaluation of {target} ({digests.short(digest)}){on} in HEAD's history",
-            f"Record one with 'gitprov eval record {target.partition('@')[0]} --dataset ... "
-            "--scores ...'; 'gitprov eval list' shows what exists",
-        )
-    return found[-1]
-
-
-def _tables(
-    ws: Workspace, a: EvalRecord, b: EvalRecord
-) -> tuple[tuple[scores.ScoreTable, scores.ScoreTable] | None, str | None]:
-    problem = eval_compare.pairing_problem(a, b)
-    if problem is not None or a.scores is None or b.scores is None:
-        return None, problem
-    tables = []
-    for rec, ref in ((a, a.scores), (b, b.scores)):
-        if not ws.cache.has(ref.digest):
-            return None, (
-                f"the per-example scores of evaluation {rec.id} are not in this clone's "
-                "cache (recorded in another clone)"
-            )
-        text = _text(ws.cache.read_verified(ref.digest), ref.path)
-        tables.append(
-            scores.parse(text, source=ref.path, fmt=ref.format, metrics=list(rec.metrics))
-        )
-    return (tables[0], tables[1]), None
-
-
-def compare(
-    *,
-    cwd: Path,
-    a: str,
-    b: str,
-    dataset: str | None = None,
-    settings: Settings = Settings(),
-) -> eval_compare.Comparison:
-    """Compare the newest evaluation of ``a`` with that of ``b`` (on the same dataset
-    snapshot and split when ``b`` has one), metric by metric."""
-    check_settings(settings)
-    ws = workspace.open_workspace(cwd)
-    wanted = _dataset(ws, cwd, dataset) if dataset is not None else None
-    everything = _all_records(ws.top)
-    first = _select(ws, cwd, a, everything=everything, dataset=wanted, like=None)
-    second = _select(ws, cwd, b, everything=everything, dataset=wanted, like=first)
-    if first.id == second.id:
-        raise UsageError(
-            f"{a} and {b} name the same evaluation ({first.id})",
-            "Name two different checkpoints, versions (path@rev) or evaluation ids",
-        )
-    tables, why = _tables(ws, first, second)
-    return eval_compare.compare(
-        first,
-        second,
-        tables=tables,
-        unavailable=why,
-        level=settings.level,
-        resamples=settings.resamples,
-        seed=settings.seed,
-    )
