@@ -282,6 +282,18 @@ echo "print('train v2')" > train.py
 step git commit -q -am "Code only"
 step env GITPROV_VERBOSE=1 git push -q origin main
 
+if command -v ssh-keygen >/dev/null 2>&1; then
+    say "Release: checklist passed, bytes on the artifact remote; a signed verification summary and a tag"
+    step gitprov release models/tuned.pt --version 1.0.0 -m "First release of the tuned model"
+    step gitprov releases
+    step git push -q origin tuned-v1.0.0
+    step git --git-dir=../origin.git tag --list
+    say "A hand-made release tag (no signed record behind it) is refused by pre-push"
+    git tag -a tuned-v9.9.9 -m "Not a release" -m "Gitprov-Release: 01DEMO00000000000000000000"
+    expect_failure git push -q origin tuned-v9.9.9
+    git tag -d tuned-v9.9.9 >/dev/null
+fi
+
 say "A second clone pulls: notes merged, artifacts fetched, verified, restored"
 cd "$work"
 step git clone -q origin.git teammate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,7 @@ def test_the_demo_runs_end_to_end() -> None:
     assert "ds:" in out  # the dataset snapshot ID
     assert "changed: train/shard-007.csv" in out
     assert "verified" in out
+    if shutil.which("ssh-keygen"):  # the release steps need a signing key
+        assert "released models/tuned.pt 1.0.0" in out
+        assert "valid          tuned-v1.0.0" in out
+        assert "refusing to push release tag tuned-v9.9.9" in proc.stderr
