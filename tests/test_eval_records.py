@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitprov.adapters.git import GitConfig
 from gitprov.errors import ExitCode
@@ -386,6 +388,21 @@ def test_compare_names_what_is_missing(
     assert result.exit_code == ExitCode.USAGE
 
 
+def test_compare_warns_when_the_data_differ(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    scores = write_jsonl(tmp_path / "s.jsonl", simulated(4, 200, 0.6))
+    _record(gitprov, scores)  # split "test"
+    new_version(project, gitprov, "weights v2")
+    other = ("--dataset", "data/test", "--split", "validation", "--scores", str(scores))
+    assert gitprov("eval", "record", "models/m.pt", *other).exit_code == 0
+    result = gitprov("eval", "compare", "models/m.pt@HEAD~1", "models/m.pt")
+    assert result.exit_code == 0
+    assert "gitprov: warning: A and B were evaluated on different data" in result.stderr
+    assert "/test and ds:" in result.stderr
+    assert "interval-overlap: the evaluations used different dataset snapshots" in result.stdout
+
+
 # --- eval run -----------------------------------------------------------------------------
 
 EVAL_SCRIPT = """\
@@ -525,3 +542,65 @@ def test_the_docs_examples_are_what_gitprov_prints(
     assert [line[:3] for line in example[:2]] == ["A: ", "B: "]
     start = compared.stdout.splitlines().index("correct:")
     assert compared.stdout.splitlines()[start : start + 4] == example[2:6]
+
+
+# --- properties ---------------------------------------------------------------------------
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+names = st.text("abcdefghij_", min_size=1, max_size=8).filter(lambda n: n != "id")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(names, min_size=1, max_size=4, unique=True),
+    st.lists(st.lists(finite, min_size=4, max_size=4), min_size=1, max_size=20),
+    st.booleans(),
+)
+def test_scores_files_read_back_exactly_in_both_formats(
+    columns: list[str], rows: list[list[float]], with_ids: bool
+) -> None:
+    """Whatever numbers a JSONL or CSV file holds, the table has exactly those values."""
+    records = [
+        {**({"id": f"e{i}"} if with_ids else {}), **dict(zip(columns, row, strict=False))}
+        for i, row in enumerate(rows)
+    ]
+    jsonl = "".join(json.dumps(r) + "\n" for r in records)
+    header = (["id"] if with_ids else []) + columns
+    csv_text = (
+        ",".join(header)
+        + "\n"
+        + "".join(
+            ",".join(repr(float(r[c])) if c != "id" else str(r[c]) for c in header) + "\n"
+            for r in records
+        )
+    )
+    for text, fmt in ((jsonl, "jsonl"), (csv_text, "csv")):
+        table = scores_model.parse(text, source="s", fmt=fmt, metrics=columns)
+        assert table.metrics == {c: tuple(float(r[c]) for r in records) for c in columns}  # type: ignore[arg-type]
+        assert table.ids == (tuple(f"e{i}" for i in range(len(rows))) if with_ids else None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.0]), min_size=1, max_size=50), st.integers(0, 2**32))
+def test_an_eval_record_reads_back_what_was_written(values: list[float], seed: int) -> None:
+    from gitprov.model import eval_record  # noqa: PLC0415
+    from gitprov.model.notes import make_record, parse_lines  # noqa: PLC0415
+
+    estimate = eval_stats.estimate(values, seed=seed)
+    fields = eval_record.to_fields(
+        checkpoint="m.pt",
+        digest="sha256:" + "a" * 64,
+        dataset="data",
+        dataset_snapshot="sha256:" + "b" * 64,
+        split="test",
+        metrics={"acc": estimate},
+        slice_column="lang",
+        slices={"en": {"acc": estimate}},
+        code_commit="c" * 40,
+        env=None,
+    )
+    line = make_record(eval_record.TYPE, fields)
+    back = eval_record.from_record(parse_lines(line)[0], "d" * 40)
+    assert back.metrics == {"acc": estimate}
+    assert back.slices == {"en": {"acc": estimate}}
+    assert (back.split, back.snapshot_id, back.commit) == ("test", "ds:bbbbbbbbbbbb", "d" * 40)

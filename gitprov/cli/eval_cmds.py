@@ -266,6 +266,8 @@ def compare(
     result = eval_comparison.compare(
         cwd=Path.cwd(), a=a, b=b, dataset=dataset, settings=_settings(ci, bootstrap, seed)
     )
+    for warning in result.warnings:
+        typer.echo(f"gitprov: warning: {warning}", err=True)
     if json_output:
         print_json(result)
         return

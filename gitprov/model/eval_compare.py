@@ -44,6 +44,7 @@ class Comparison:
     metrics: tuple[MetricComparison, ...]
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def pairing_problem(a: EvalRecord, b: EvalRecord) -> str | None:
@@ -122,10 +123,21 @@ def compare(
                 diff,
             )
         )
+    warnings = []
+    if (a.dataset_snapshot, a.split) != (b.dataset_snapshot, b.split):
+        warnings.append(
+            f"A and B were evaluated on different data ({_data(a)} and {_data(b)}): the "
+            "delta mixes the models' difference with the data's"
+        )
     return Comparison(
         a,
         b,
         tuple(results),
         tuple(m for m in a.metrics if m not in b.metrics),
         tuple(m for m in b.metrics if m not in a.metrics),
+        tuple(warnings),
     )
+
+
+def _data(rec: EvalRecord) -> str:
+    return rec.snapshot_id + (f"/{rec.split}" if rec.split else "")
