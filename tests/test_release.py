@@ -23,7 +23,7 @@ from in_toto_attestation.v1.statement import Statement
 
 from gitprov import __version__
 from gitprov.adapters import git_notes
-from gitprov.errors import ExitCode, GitprovError, UsageError
+from gitprov.errors import ConfigError, ExitCode, GitprovError, UsageError
 from gitprov.model import checklist as checklist_model
 from gitprov.model import release as model
 from gitprov.services import push_check, release_verify
@@ -318,6 +318,23 @@ def test_version_rules() -> None:
     for bad in ("1", "1.0", "v1.0.0", "1.0.0-", "1.0.0-01", "1.0.0 ", ""):
         with pytest.raises(UsageError):
             model.check_version(bad)
+
+
+def test_tag_names_and_their_format() -> None:
+    assert model.model_name("models/resnet 50.pt") == "resnet-50"
+    assert model.model_name("data/bert-base/") == "bert-base"
+    assert model.tag_format({}) == "{name}-v{version}"
+    assert model.tag_format({"release": {"tag_format": "v{version}"}}) == "v{version}"
+    with pytest.raises(ConfigError, match="must be a string containing"):
+        model.tag_format({"release": {"tag_format": "{name}"}})
+    with pytest.raises(ConfigError, match="placeholders"):
+        model.tag_name("{model}-{version}", checkpoint="m.pt", version="1.0.0")
+    text = model.tag_message(
+        checkpoint="m.pt", digest="sha256:ab", version="1.0.0", record_id="01X", message=None
+    )
+    assert text.startswith("Release m.pt 1.0.0\n\n")
+    assert model.marker_id(text) == "01X"
+    assert model.marker_id("Release\n\nGitprov-Release:\n") is None
 
 
 def test_the_hook_marker_is_the_model_marker() -> None:
