@@ -21,6 +21,7 @@ from gitprov.adapters.history import CommitInfo, History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import card as card_model
 from gitprov.model import decision as decision_model
+from gitprov.model.eval_record import EvalRecord
 from gitprov.model.exports import mermaid
 from gitprov.model.exports.context import ExportContext, layout
 from gitprov.model.lineage_graph import Edge, LineageGraph
@@ -44,7 +45,7 @@ from gitprov.services.review_artifacts import (
     is_pointer,
     read_pointer,
 )
-from gitprov.services.review_cards import card_diff
+from gitprov.services.review_cards import card_diff, parsed_front
 from gitprov.services.review_metrics import Key, Value, deltas, from_evals, metrics_at
 
 DEFAULT_NODE_CAP = 30
@@ -81,10 +82,13 @@ def review(*, cwd: Path, rev_range: str, node_cap: int = DEFAULT_NODE_CAP) -> Re
         history, head=head, merge_base=merge_base, files=files, artifacts=artifacts, cards=cards
     )
     top = history.top or cwd
+    evaluations: dict[str, list[EvalRecord]] = {}
+    for record in evals.all_records(top) if touched else []:
+        evaluations.setdefault(record.digest, []).append(record)
     metrics = [
         row
         for pointer_path, path in touched
-        for row in _metric_rows(history, top, (merge_base, head), pointer_path, path)
+        for row in _metric_rows(history, evaluations, (merge_base, head), pointer_path, path)
     ]
     checks = review_checks.gather(
         cwd=top, head=head, pointer_paths=[p for p, _ in touched], notes=notes
@@ -151,11 +155,8 @@ def _card_checkpoint(history: History, commit: str, path: str) -> str | None:
     text = history.blob_at(commit, path)
     if text is None:
         return None
-    try:
-        front, _ = card_model.parse(text.decode("utf-8", errors="replace"), source=path)
-    except GitprovError:
-        return None
-    block = front.get("gitprov")
+    front = parsed_front(text.decode("utf-8", errors="replace"))
+    block = front.get("gitprov") if front is not None else None
     checkpoint = block.get("checkpoint") if isinstance(block, dict) else None
     target = checkpoint.get("path") if isinstance(checkpoint, dict) else None
     if isinstance(target, str) and target:
@@ -177,7 +178,11 @@ def _listing(history: History, commit: str, folder: str) -> list[tuple[str, str,
 
 
 def _metric_rows(
-    history: History, top: Path, commits: tuple[str, str], pointer_path: str, path: str
+    history: History,
+    evaluations: dict[str, list[EvalRecord]],
+    commits: tuple[str, str],
+    pointer_path: str,
+    path: str,
 ) -> list[MetricDelta]:
     """Base-vs-head metric rows of one checkpoint; ``commits``: (merge base, head)."""
     sides: list[dict[Key, Value]] = []
@@ -188,7 +193,7 @@ def _metric_rows(
         values = metrics_at(history, commit, pointer_path)
         digest = _digest_at(history, commit, pointer_path)
         if digest is not None:
-            values.update(from_evals(evals.records_for(cwd=top, digest=digest)))
+            values.update(from_evals(evaluations.get(digest, [])))
         sides.append(values)
     return deltas(path, sides[0], sides[1])
 

@@ -9,6 +9,7 @@ the ``gitprov:`` block and other mappings are compared key by key, dotted
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -134,10 +135,21 @@ def card_diff(path: str, old: str | None, new: str | None) -> CardDiff:
 def _parsed(text: str | None, path: str) -> tuple[dict[str, Any] | None, str]:
     if text is None:
         return None, ""
-    try:
-        return cards.parse(text, source=path)
-    except GitprovError:
+    front = parsed_front(text)
+    if front is None:
         return None, text
+    return front, cards.split(text, source=path)[1]
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_front(text: str) -> dict[str, Any] | None:
+    """A card's front matter (None when it does not parse). A review reads each card
+    version up to three times (diff, metrics, checkpoint); YAML is parsed once. Callers
+    must not change the dict."""
+    try:
+        return cards.parse(text, source="card")[0]
+    except GitprovError:
+        return None
 
 
 def metric_rows(front: Mapping[str, Any]) -> list[tuple[str, str, Any, Any, Any]]:

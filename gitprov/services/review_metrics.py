@@ -22,7 +22,7 @@ from gitprov.model import runrecord
 from gitprov.model.eval_record import EvalRecord
 from gitprov.model.review_report import Interval, MetricDelta
 from gitprov.services.review_artifacts import read_pointer
-from gitprov.services.review_cards import metric_rows
+from gitprov.services.review_cards import metric_rows, parsed_front
 
 Key = tuple[str, str]  # (dataset, metric)
 
@@ -69,9 +69,9 @@ def card_path(pointer_path: str, card: str | None) -> str:
 
 
 def from_card(text: str, source: str) -> dict[Key, Value]:
-    try:
-        front, _ = cards.parse(text, source=source)
-    except GitprovError:
+    del source  # the text is enough: an unparsable card gives no metrics
+    front = parsed_front(text)
+    if front is None:
         return {}
     out: dict[Key, Value] = {}
     for dataset, metric, value, low, high in metric_rows(front):
