@@ -604,3 +604,12 @@ def test_an_eval_record_reads_back_what_was_written(values: list[float], seed: i
     assert back.metrics == {"acc": estimate}
     assert back.slices == {"en": {"acc": estimate}}
     assert (back.split, back.snapshot_id, back.commit) == ("test", "ds:bbbbbbbbbbbb", "d" * 40)
+    (entry,) = eval_record.model_index_metrics(back)
+    assert entry["value"] == estimate.value
+    assert entry["args"] == {
+        "method": "wilson",
+        "ci_low": estimate.ci_low,
+        "ci_high": estimate.ci_high,
+        "ci_level": 0.95,
+        "n": len(values),
+    }

@@ -249,3 +249,24 @@ def format_estimate(e: Estimate, *, digits: int = 4) -> str:
     else:
         text += " (no CI)"
     return text + (f" n={e.n}" if e.n is not None else "")
+
+
+def model_index_metrics(rec: EvalRecord) -> list[dict[str, object]]:
+    """The record's metrics as Hugging Face ``model-index`` metric entries, the interval in
+    ``args`` (what the model card writes under ``results: - metrics:``)::
+
+        {"type": "accuracy", "name": "accuracy", "value": 0.81,
+         "args": {"ci_low": 0.78, "ci_high": 0.83, "ci_level": 0.95, "method": "wilson",
+                  "n": 1000}}
+    """
+    entries: list[dict[str, object]] = []
+    for name, e in rec.metrics.items():
+        args: dict[str, object] = {"method": e.method}
+        if e.ci_low is not None and e.ci_high is not None:
+            args.update(ci_low=e.ci_low, ci_high=e.ci_high, ci_level=e.ci_level)
+        if e.n is not None:
+            args["n"] = e.n
+        if e.seed is not None:
+            args.update(seed=e.seed, resamples=e.resamples)
+        entries.append({"type": name, "name": name, "value": e.value, "args": args})
+    return entries
