@@ -265,6 +265,12 @@ def test_scores_file_limits_and_formats() -> None:
     assert table.ids == ("a", "b")
 
 
+def test_values_too_large_to_average_are_a_clear_error() -> None:
+    table = scores_model.parse('{"x": 1e308}\n{"x": 1.5e308}\n', source="s.jsonl", fmt="jsonl")
+    with pytest.raises(scores_model.ScoresError, match="'x' are too large to average"):
+        evals.score_table(table, evals.Settings())
+
+
 @pytest.mark.parametrize(
     ("args", "code", "expected"),
     [

@@ -23,6 +23,7 @@ dataclass; ``ci_low``/``ci_high`` are None when a value came without an interval
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,12 +173,22 @@ def score_table(
 ) -> tuple[dict[str, Estimate], dict[str, dict[str, Estimate]]]:
     """Every metric's estimate, overall and per slice."""
 
-    def est(values: Sequence[float]) -> Estimate:
-        return eval_stats.estimate(
-            values, level=settings.level, resamples=settings.resamples, seed=settings.seed
-        )
+    def est(name: str, values: Sequence[float]) -> Estimate:
+        try:
+            found = eval_stats.estimate(
+                values, level=settings.level, resamples=settings.resamples, seed=settings.seed
+            )
+        except OverflowError:
+            found = None
+        ends = (found.value, found.ci_low or 0.0, found.ci_high or 0.0) if found else (math.inf,)
+        if found is None or not all(math.isfinite(x) for x in ends):
+            raise scores.ScoresError(
+                f"the values of '{name}' are too large to average (they overflow a float)",
+                "Rescale the metric (e.g. divide by 1e6) before recording it",
+            )
+        return found
 
-    overall = {name: est(values) for name, values in table.metrics.items()}
+    overall = {name: est(name, values) for name, values in table.metrics.items()}
     per_slice: dict[str, dict[str, Estimate]] = {}
     if table.slices is not None:
         groups: dict[str, list[int]] = {}
@@ -192,7 +203,7 @@ def score_table(
         for label in sorted(groups):
             rows = groups[label]
             per_slice[label] = {
-                name: est([values[i] for i in rows]) for name, values in table.metrics.items()
+                name: est(name, [values[i] for i in rows]) for name, values in table.metrics.items()
             }
     return overall, per_slice
 
