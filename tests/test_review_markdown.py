@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from gitprov.cli import review_cmds
+from gitprov.model import review_format
 from gitprov.model import review_markdown as md
 from gitprov.model.eval_record import EvalRecord
 from gitprov.model.eval_stats import Estimate
@@ -111,7 +112,7 @@ def test_user_text_cannot_break_a_table() -> None:
 
 
 def test_text_is_literal() -> None:
-    html = MarkdownIt("commonmark").render(md.text(HOSTILE))
+    html = MarkdownIt("commonmark").render(review_format.text(HOSTILE))
     assert "<em>" not in html
     assert "<a " not in html
     assert "&lt;e&gt;" in html
@@ -265,7 +266,7 @@ def test_card_diff_names_only_changed_sections_and_fields() -> None:
     [(0.8, "0.8"), (0.123456, "0.1235"), (10000.0, "10,000"), (12345.67, "12,345.7"), (None, "—")],
 )
 def test_numbers_are_short(value: float | None, shown: str) -> None:
-    assert md.number(value) == shown
+    assert review_format.number(value) == shown
 
 
 def test_sample_sizes_in_metrics_files_are_not_metrics() -> None:
