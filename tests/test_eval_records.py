@@ -207,6 +207,67 @@ def test_slices_give_per_value_metrics(
     assert "lang=de" in result.stdout
 
 
+def test_dataset_by_digest_or_snapshot_id_and_a_csv_scores_file(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    text = (project / "data/test.gitprov").read_text()
+    snapshot = next(line.split('"')[1] for line in text.splitlines() if line.startswith("digest"))
+    scores = tmp_path / "scores.csv"
+    scores.write_text("id,acc,loss\na,true,0.5\nb,false,1.5\nc,true,0.25\n")
+    for dataset in (snapshot, "ds:" + snapshot[7:19], "ds:" + snapshot[7:13]):
+        result = gitprov("eval", "record", "models/m.pt", "--dataset", dataset,
+                         "--scores", str(scores))  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    found = evals.list_evals(cwd=project)
+    assert [r.dataset for r in found] == ["", "data/test", "data/test"]
+    assert {r.dataset_snapshot for r in found} == {snapshot}
+    assert found[0].metrics["acc"].value == pytest.approx(2 / 3)
+    assert found[0].metrics["loss"].method == "bootstrap-percentile"
+    assert found[0].scores is not None
+    assert found[0].scores.format == "csv"
+    unknown = gitprov("eval", "record", "models/m.pt", "--dataset", "ds:ffffffffffff",
+                      "--scores", str(scores))  # fmt: skip
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "names no tracked dataset" in unknown.stderr
+
+
+def test_an_evaluation_follows_its_commit_through_an_amend_and_is_listed_once(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    _record(gitprov, write_jsonl(tmp_path / "s.jsonl", simulated(5, 30, 0.5)))
+    (before,) = evals.list_evals(cwd=project)
+    git(project, "commit", "-q", "--amend", "-m", "model v1, reworded")
+    (after,) = evals.list_evals(cwd=project)
+    assert after.id == before.id
+    assert after.commit == head(project) != before.commit
+    # The same line on a second commit of the history (a copied note) is one evaluation.
+    line = next(
+        entry
+        for entry in git(project, "notes", "--ref=gitprov", "show", "HEAD").splitlines()
+        if '"type":"eval"' in entry
+    )
+    gen(project, {"later.txt": "x"})
+    git(project, "add", "later.txt")
+    git(project, "commit", "-q", "-m", "later")
+    git(project, "notes", "--ref=gitprov", "append", "-m", line, "HEAD")
+    assert [r.id for r in evals.list_evals(cwd=project)] == [before.id]
+
+
+def test_compare_two_evaluations_by_id(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    _record(gitprov, write_jsonl(tmp_path / "a.jsonl", simulated(6, 300, 0.6)))
+    _record(gitprov, write_jsonl(tmp_path / "b.jsonl", simulated(6, 300, 0.6, fix=0.3)))
+    first, second = evals.list_evals(cwd=project)
+    result = gitprov("eval", "compare", first.id[:10], second.id, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["a"]["id"], data["b"]["id"]) == (first.id, second.id)
+    same = gitprov("eval", "compare", first.id, first.id)
+    assert same.exit_code == ExitCode.USAGE
+    assert "name the same evaluation" in same.stderr
+
+
 # --- bad input ----------------------------------------------------------------------------
 
 

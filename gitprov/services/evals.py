@@ -389,14 +389,18 @@ def all_records(top: Path) -> list[EvalRecord]:
     commits = git.rev_list(top, ["HEAD"]) if git.head_commit(top) else []
     notes = git_notes.read_notes(top, commits)
     found = []
+    seen: set[str] = set()
     for commit in reversed(commits):
         for line in parse_lines(notes.get(commit, "")):
-            if line.get("type") != model.TYPE:
+            # A note copied with its commit (a rebase keeping the old commit reachable, a
+            # cherry-pick) repeats a record: one evaluation is listed once.
+            if line.get("type") != model.TYPE or line.get("id") in seen:
                 continue
             try:
                 found.append(model.from_record(line, commit))
             except EvalRecordError:
                 continue  # a damaged or future-format line must not hide the others
+            seen.add(found[-1].id)
     found.sort(key=lambda r: (r.at, r.id))
     return found
 
