@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from gitprov.model import checklist as checklist_model
 from gitprov.model import release as model
 from gitprov.services import push_check, release_verify
 from gitprov.services import release as service
+from gitprov.services.workspace import find, open_workspace
 from tests.conftest import Result, gen, git
 from tests.test_layers import run_hook_probe
 
@@ -76,9 +78,18 @@ def ok(result: Result) -> Result:
     return result
 
 
-def sh(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def sh(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A real command in its own process (git push runs the installed hooks)."""
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -320,6 +331,23 @@ def test_version_rules() -> None:
             model.check_version(bad)
 
 
+def test_a_directory_checkpoint_is_on_a_remote_once_pushed(
+    committed_repo: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A snapshot's root node stands for the tree: found only after 'gitprov push'."""
+    ok(gitprov("init"))
+    ok(gitprov("remote", "add", "origin", str(tmp_path / "store")))
+    gen(committed_repo, {"models/ckpt/a.bin": b"a", "models/ckpt/sub/b.bin": b"bb"})
+    ok(gitprov("track", "models/ckpt"))
+    ws = open_workspace(committed_repo)
+    tracked = find(ws, committed_repo, ["models/ckpt"])[0]
+    assert tracked.pointer.is_tree
+    with pytest.raises(GitprovError, match=r"models/ckpt \(sha256:.*is on none of"):
+        service.find_on_remote(ws, tracked)
+    ok(gitprov("push", "models/ckpt"))
+    assert service.find_on_remote(ws, tracked) == ("origin", "origin")
+
+
 def test_tag_names_and_their_format() -> None:
     assert model.model_name("models/resnet 50.pt") == "resnet-50"
     assert model.model_name("data/bert-base/") == "bert-base"
@@ -406,6 +434,9 @@ def test_push_of_a_hand_made_release_tag_is_refused(
     assert pushed.returncode != 0
     assert "refusing to push release tag m-v9.9.9" in pushed.stderr
     assert "no_record" in pushed.stderr
+    assert remote_tags(bare_remote) == []
+    skipping = sh(project, "git", "push", "origin", "m-v9.9.9", env={"GITPROV_SKIP_PUSH": "1"})
+    assert skipping.returncode != 0, "skipping the upload does not skip the guard"
     assert remote_tags(bare_remote) == []
     assert push(project, "plain", "annotated").returncode == 0
     assert remote_tags(bare_remote) == ["annotated", "plain"]
