@@ -120,11 +120,16 @@ def test_record_and_list_an_evaluation_with_intervals(
     assert record["checkpoint"] == {"path": "models/m.pt", "digest": pointer_digest(project)}
     assert record["code"]["commit"] == head(project)
     assert record["by"] == "python eval.py"
+    secret = gitprov("eval", "record", "models/m.pt", "--dataset", "data/test", "--scores",
+                     str(scores), "--by", "python eval.py --hf-token hf_abcdef")  # fmt: skip
+    assert "credentials in --by were masked" in secret.stderr
+    assert "hf_abcdef" not in git(project, "notes", "--ref=gitprov", "show", model_commit)
     assert record["who"] == "Test User <test@example.com>"
 
     listed = gitprov("eval", "list", "models/m.pt", "--json")
     assert listed.exit_code == 0
-    (only,) = json.loads(listed.stdout)
+    only, masked = json.loads(listed.stdout)
+    assert masked["by"] == "python eval.py --hf-token '***'"
     assert only["id"] == record["id"]
     assert only["metrics"]["f1"]["ci_low"] == f1["ci_low"]
     text = gitprov("eval", "list")

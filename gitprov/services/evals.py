@@ -250,6 +250,9 @@ def record(
     if env is not None and not digests.is_digest(env):
         raise UsageError(f"--env {env} is not an environment snapshot id", "Give sha256:<hex>")
     warnings: list[str] = []
+    safe_by = _redact_command(by)
+    if safe_by != by:
+        warnings.append("credentials in --by were masked in the record")
     slices: dict[str, dict[str, Estimate]] = {}
     ref = None
     path = Path(cwd, scores_file or metrics_file or "")
@@ -292,13 +295,23 @@ def record(
         code_commit=git.head_commit(ws.top),
         code_dirty=dirty,
         diff_digest=diff_digest,
-        by=by,
+        by=safe_by,
         env=env,
         who=git.user_identity(ws.top),
     )
     line = make_record(model.TYPE, fields)
     git_notes.append(ws.top, commit, [line])
     return Recorded(model.from_record(parse_lines(line)[0], commit), tuple(warnings))
+
+
+def _redact_command(command: str) -> str:
+    """``command`` with credentials masked as in run records (the record is pushed)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: mask token shapes in the text as it is
+        return env_vars.redact_value(command)
+    safe, masked = env_vars.redact_argv(words)
+    return shlex.join(safe) if masked else command
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
