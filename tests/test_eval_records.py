@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gitprov.adapters.git import GitConfig
 from gitprov.errors import ExitCode
-from gitprov.model import eval_stats
+from gitprov.model import eval_scoring, eval_stats
 from gitprov.model import scores as scores_model
 from gitprov.model.eval_record import EvalRecord
 from gitprov.services import eval_comparison, evals, notes_setup, notes_sync
@@ -334,7 +334,7 @@ def test_scores_file_limits_and_formats() -> None:
 def test_values_too_large_to_average_are_a_clear_error() -> None:
     table = scores_model.parse('{"x": 1e308}\n{"x": 1.5e308}\n', source="s.jsonl", fmt="jsonl")
     with pytest.raises(scores_model.ScoresError, match="'x' are too large to average"):
-        evals.score_table(table, evals.Settings())
+        eval_scoring.score_table(table)
 
 
 @pytest.mark.parametrize(

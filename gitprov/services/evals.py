@@ -23,7 +23,6 @@ dataclass; ``ci_low``/``ci_high`` are None when a value came without an interval
 
 from __future__ import annotations
 
-import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from gitprov.adapters import git, git_notes, process
 from gitprov.adapters.history import History
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import digest as digests
-from gitprov.model import env_vars, eval_stats, scores
+from gitprov.model import env_vars, eval_scoring, eval_stats, scores
 from gitprov.model import eval_record as model
 from gitprov.model.eval_record import EvalRecord, EvalRecordError, ScoresRef
 from gitprov.model.eval_stats import Estimate
@@ -42,7 +41,6 @@ from gitprov.services import runs, workspace
 from gitprov.services.lineage_dvc import pointer_digest
 from gitprov.services.workspace import Tracked, Workspace
 
-MAX_SLICES = 200  # distinct slice values one record holds (it is one note line)
 ENVS_DIR = ".gitprov/envs"
 
 
@@ -168,46 +166,6 @@ def decode(data: bytes, shown: str) -> str:
         ) from None
 
 
-def score_table(
-    table: scores.ScoreTable, settings: Settings
-) -> tuple[dict[str, Estimate], dict[str, dict[str, Estimate]]]:
-    """Every metric's estimate, overall and per slice."""
-
-    def est(name: str, values: Sequence[float]) -> Estimate:
-        try:
-            found = eval_stats.estimate(
-                values, level=settings.level, resamples=settings.resamples, seed=settings.seed
-            )
-        except OverflowError:
-            found = None
-        ends = (found.value, found.ci_low or 0.0, found.ci_high or 0.0) if found else (math.inf,)
-        if found is None or not all(math.isfinite(x) for x in ends):
-            raise scores.ScoresError(
-                f"the values of '{name}' are too large to average (they overflow a float)",
-                "Rescale the metric (e.g. divide by 1e6) before recording it",
-            )
-        return found
-
-    overall = {name: est(name, values) for name, values in table.metrics.items()}
-    per_slice: dict[str, dict[str, Estimate]] = {}
-    if table.slices is not None:
-        groups: dict[str, list[int]] = {}
-        for i, label in enumerate(table.slices):
-            groups.setdefault(label, []).append(i)
-        if len(groups) > MAX_SLICES:
-            raise UsageError(
-                f"the slice column '{table.slice_column}' has {len(groups)} distinct values "
-                f"(at most {MAX_SLICES})",
-                "Slice by a coarser column (language, source, length bucket)",
-            )
-        for label in sorted(groups):
-            rows = groups[label]
-            per_slice[label] = {
-                name: est(name, [values[i] for i in rows]) for name, values in table.metrics.items()
-            }
-    return overall, per_slice
-
-
 def _scores_display(ws: Workspace, path: Path) -> str:
     resolved = path.resolve()
     try:
@@ -267,7 +225,9 @@ def record(
             metrics=metric_names,
             slice_column=slice_column,
         )
-        metrics, slices = score_table(table, settings)
+        metrics, slices = eval_scoring.score_table(
+            table, level=settings.level, resamples=settings.resamples, seed=settings.seed
+        )
         ref = ScoresRef(ws.cache.add_bytes(data), shown, fmt, table.ids is not None)
         if table.ids is None:
             warnings.append(
