@@ -255,8 +255,7 @@ def compare(
     seed: SeedOpt = 0,
     json_output: JsonOutput = False,
 ) -> None:
-    """Compare two evaluations metric by metric: values, intervals, delta (B - A), and
-    whether it is significant.
+    """Compare two evaluations: per metric, both intervals, B - A, and its significance.
 
     Paired bootstrap on the examples both scored when both kept per-example scores with
     ids on the same dataset snapshot; otherwise interval overlap. The method is shown.
