@@ -20,8 +20,8 @@ exact multinomial path: a resample's mean depends only on how many draws land on
 distinct value, drawn with one binomial per value (100,000 examples x 1,000 resamples:
 under 0.1 s). Other data are cut into blocks of 256 examples; a resample draws how many
 examples come from each block (binomials), then that many random bytes per block,
-gathered with ``operator.itemgetter`` in C (100,000 x 1,000: about 8-10 s of CPU on a
-shared 2-core machine). Both are exact draws with replacement, not approximations.
+gathered with ``operator.itemgetter`` in C (100,000 x 1,000: 6-15 s of CPU on a shared
+2-core machine, depending on its load). Both are exact draws with replacement, not approximations.
 """
 
 from __future__ import annotations
