@@ -7,7 +7,8 @@ significantly, ``f1`` up with overlapping intervals, ``loss`` without an interva
 the card (license field, the "Direct Use" prose), accepts the decision, and finally marks
 the checkpoint for release in a commit made with hooks disabled (so it has no lineage
 record, and the release checklist fails on the card's placeholders). An approval record
-without its signature sits in the notes of the head.
+without its signature sits in the notes of the head. Both model versions are evaluated on
+an unchanged held-out set with ``gitprov eval record`` (``top1`` up, inside the noise).
 
 Golden files: ``tests/golden/review/*.md``. Dates and identities are fixed; commit hashes,
 run ids and timings still vary, and are normalised before comparing. Regenerate them (and
@@ -134,6 +135,16 @@ class Script:
         assert old in text, f"{old!r} not in {name}"
         self.write(name, text.replace(old, new, 1))
 
+    def evaluate(self, value: float, low: float, high: float) -> None:
+        """An evaluation of model.pt on the held-out set, recorded in the notes."""
+        metrics = {"top1": {"value": value, "ci_low": low, "ci_high": high, "n": 400}}
+        self.write("eval.json", json.dumps(metrics))
+        self.gitprov(
+            *("eval", "record", "model.pt", "--dataset", "heldout", "--split", "test"),
+            *("--metrics", "eval.json"),
+        )
+        (self.repo / "eval.json").unlink()
+
     def train(self) -> None:
         self.gitprov(
             *("run", "-i", "data", "-o", "model.pt", "--metrics", "metrics.json"),
@@ -167,12 +178,16 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "### Direct Use\n\nSorting pairs of numbers.",
     )
     s.write("decisions/7K2M9Q-train-on-more-data.md", DECISION.format(status="proposed"))
-    s.git("add", "model.card.md", "model.pt.gitprov", "decisions")
-    s.git("commit", "-q", "-m", "Model card and a proposed decision")
+    s.write("heldout/x.csv", "5,6\n")
+    s.gitprov("track", "heldout", "--kind", "dataset")
+    s.git("add", "model.card.md", "model.pt.gitprov", "decisions", "heldout.gitprov")
+    s.git("commit", "-q", "-m", "Model card, a held-out set and a proposed decision")
+    s.evaluate(0.70, 0.66, 0.74)
     # The pull request.
     s.git("checkout", "-q", "-b", "feature")
     s.write("data/b.csv", "3,4\n")
     s.train()
+    s.evaluate(0.73, 0.69, 0.77)  # up, inside the noise
     s.gitprov("card", "sync", "model.pt")
     s.edit("model.card.md", "license: mit", "license: apache-2.0")
     s.edit(
@@ -263,7 +278,10 @@ def test_metrics_are_judged_by_their_confidence_intervals(report: review.ReviewR
     assert rows["f1"].significance == "not significant"  # [0.65, 0.75] vs [0.66, 0.78]
     assert rows["loss"].significance == "no CI"
     assert rows["loss"].delta == pytest.approx(-0.05)
-    assert {m.source for m in report.metrics} == {"card"}
+    assert {m.source for m in report.metrics} == {"card", "eval"}
+    (top1,) = [m for m in report.metrics if m.source == "eval"]
+    assert top1.dataset.startswith("heldout (test, ds:")  # same snapshot on both sides
+    assert (top1.base, top1.head, top1.significance) == (0.70, 0.73, "not significant")
 
 
 def test_card_fields_and_only_the_changed_prose_sections(report: review.ReviewReport) -> None:
@@ -394,12 +412,12 @@ def test_small_max_chars_keeps_the_summary_and_says_what_was_cut(
     report: review.ReviewReport,
 ) -> None:
     full = review_markdown.render(report)
-    short = review_markdown.render(report, max_chars=1500)
-    assert len(short) <= 1500 < len(full)
+    short = review_markdown.render(report, max_chars=2000)
+    assert len(short) <= 2000 < len(full)
     summary = review_markdown.summary(report)
     assert short.startswith(summary)
-    golden("pull-request-1500-chars.md", short)
-    assert "Shortened to fit 1,500 characters: left out" in short
+    golden("pull-request-2000-chars.md", short)
+    assert "Shortened to fit 2,000 characters: left out" in short
     assert "card section" in short  # the prose diffs go first
     assert "```mermaid" not in short  # then the diagram
     assert "### Release checklist" in short  # the checklist's table is never cut
@@ -450,7 +468,12 @@ def test_cli_json_has_the_summary_and_every_section(
     }
     assert data["summary"]["checks_failing"] > 0
     significance = {m["metric"]: m["significance"] for m in data["metrics"]}
-    assert significance == {"acc": "significant", "f1": "not significant", "loss": "no CI"}
+    assert significance == {
+        "acc": "significant",
+        "f1": "not significant",
+        "loss": "no CI",
+        "top1": "not significant",
+    }
     assert data["without_lineage"][0]["subject"] == "Mark for release"
 
 

@@ -293,6 +293,6 @@ def test_evaluation_records_give_the_latest_value_per_dataset_split_and_metric()
 
     values = from_evals([record("1", 0.80), record("2", 0.82), record("3", 0.7, split="dev")])
     assert values == {
-        ("data/eval (test)", "acc"): Value(0.82, Interval(0.25, 0.75), "eval"),
-        ("data/eval (dev)", "acc"): Value(0.7, Interval(0.25, 0.75), "eval"),
+        ("data/eval (test, ds:222222222222)", "acc"): Value(0.82, Interval(0.25, 0.75), "eval"),
+        ("data/eval (dev, ds:222222222222)", "acc"): Value(0.7, Interval(0.25, 0.75), "eval"),
     }

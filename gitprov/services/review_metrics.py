@@ -116,11 +116,13 @@ def metrics_at(history: History, commit: str, pointer_path: str) -> dict[Key, Va
 
 
 def from_evals(records: Sequence[EvalRecord]) -> dict[Key, Value]:
-    """The latest evaluation per (dataset and split, metric); records oldest first."""
+    """The latest evaluation per (dataset snapshot and split, metric); records oldest
+    first. The snapshot is part of the label: values measured on different data are not
+    a change of the model, so they are not put side by side."""
     out: dict[Key, Value] = {}
     for record in records:
-        dataset = record.dataset or record.snapshot_id
-        label = f"{dataset} ({record.split})" if record.split else dataset
+        where = ", ".join(p for p in (record.split, record.snapshot_id) if p)
+        label = f"{record.dataset} ({where})" if record.dataset else where
         for name, estimate in record.metrics.items():
             value = number(estimate.value)
             if value is not None:
