@@ -594,6 +594,7 @@ def test_github_workflow_updates_one_comment_by_its_marker() -> None:
     verify = next(s for s in steps if "verify --range" in s.get("run", ""))
     assert verify["continue-on-error"] is True
     assert steps[-1]["if"] == "steps.verify.outcome == 'failure'"  # the job still fails
+    assert ci_templates.GITHUB_BRANCHES in ci_templates.template("github")  # ci init's hook
     merged = workflow["jobs"]["reattach-notes"]["steps"]
     assert any("gitprov notes reattach" in s.get("run", "") for s in merged)
     assert workflow["jobs"]["review"]["permissions"] == {
@@ -620,6 +621,12 @@ def test_ci_init_writes_the_github_workflow(
     assert target.read_text().endswith("# mine\n")
     assert gitprov("ci", "init", "github", "--force").exit_code == 0
     assert target.read_text() == ci_templates.template("github")
+    # The post-merge job follows the repository's own default branch.
+    assert gitprov("ci", "init", "github", "--force", "--branch", "master").exit_code == 0
+    workflow = yaml.safe_load(target.read_text())
+    assert workflow[True]["push"]["branches"] == ["master"]  # YAML 1.1 reads 'on' as True
+    bad = gitprov("ci", "init", "github", "--force", "--branch", "a]: x")
+    assert bad.exit_code == ExitCode.USAGE
 
 
 def test_ci_init_gitlab_includes_its_job(

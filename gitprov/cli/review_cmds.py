@@ -70,6 +70,15 @@ def ci_init(
         Literal["github", "gitlab"],
         typer.Argument(help="github: a GitHub Actions workflow; gitlab: a GitLab CI job."),
     ],
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch",
+            metavar="NAME",
+            help="GitHub: the branch whose merges get their notes reattached (default: "
+            "origin's default branch, else the current one).",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite a workflow file you have edited.")
     ] = False,
@@ -79,7 +88,7 @@ def ci_init(
     comment it keeps up to date; after a merge it runs 'gitprov notes reattach'."""
     from gitprov.services import ci_templates
 
-    done = ci_templates.init(cwd=Path.cwd(), provider=provider, force=force)
+    done = ci_templates.init(cwd=Path.cwd(), provider=provider, branch=branch, force=force)
     for path in done.written:
         typer.echo(f"wrote {path}")
     for step in done.todo:

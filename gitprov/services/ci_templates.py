@@ -8,6 +8,7 @@ existing one is left alone and the include line to add is returned).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,38 @@ def template(provider: str) -> str:
     return resources.template(TEMPLATES[provider])
 
 
-def init(*, cwd: Path, provider: str, force: bool = False) -> Written:
-    """Write ``provider``'s review workflow into the repository at ``cwd`` (not staged)."""
+_BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
+GITHUB_BRANCHES = "branches: [main]"
+
+
+def default_branch(top: Path) -> str:
+    """The remote's default branch (``origin/HEAD``), else the current one, else main."""
+    for args in (
+        ["symbolic-ref", "--short", "refs/remotes/origin/HEAD"],
+        ["branch", "--show-current"],
+    ):
+        name = git.git(args, cwd=top, check=False).stdout.strip()
+        if name:
+            return name.removeprefix("origin/")
+    return "main"
+
+
+def init(*, cwd: Path, provider: str, branch: str | None = None, force: bool = False) -> Written:
+    """Write ``provider``'s review workflow into the repository at ``cwd`` (not staged).
+
+    GitHub's post-merge job runs on pushes to ``branch`` (default: :func:`default_branch`);
+    GitLab's uses ``$CI_DEFAULT_BRANCH`` and ignores it.
+    """
     text = template(provider)
     top = git.discover(cwd).worktree
+    if provider == "github":
+        name = branch or default_branch(top)
+        if not _BRANCH.fullmatch(name) or name.startswith("-"):
+            raise UsageError(
+                f"{name!r} is not a branch name the workflow can use",
+                "Pass --branch with letters, digits and . _ / - only",
+            )
+        text = text.replace(GITHUB_BRANCHES, f"branches: [{name}]")
     target = top / TARGETS[provider]
     if target.exists() and not force and target.read_text(encoding="utf-8") != text:
         raise GitprovError(
