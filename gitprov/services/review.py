@@ -79,7 +79,7 @@ def review(*, cwd: Path, rev_range: str, node_cap: int = DEFAULT_NODE_CAP) -> Re
     card_files = [f for f in files if f.path.endswith(card_model.SUFFIX)]
     cards = [_card(history, f) for f in card_files]
     touched = _touched_checkpoints(
-        history, head=head, merge_base=merge_base, files=files, artifacts=artifacts, cards=cards
+        history, head=head, merge_base=merge_base, files=files, cards=cards
     )
     top = history.top or cwd
     evaluations: dict[str, list[EvalRecord]] = {}
@@ -126,7 +126,6 @@ def _touched_checkpoints(
     head: str,
     merge_base: str,
     files: Sequence[FileChange],
-    artifacts: Sequence[ArtifactChange],
     cards: Sequence[CardDiff],
 ) -> list[tuple[str, str]]:
     """``(pointer path, checkpoint path)`` of each checkpoint the range touches: its
@@ -138,7 +137,6 @@ def _touched_checkpoints(
         ptr = read_pointer(history, f.new or f.old, f.path)
         if ptr is not None and ptr.kind == "checkpoint":
             found[f.path] = artifact_path(f.path, ptr)
-    del artifacts  # every changed artifact has a changed pointer file, read above
     for card in cards:
         for commit in (head, merge_base):
             if not commit:
