@@ -241,7 +241,10 @@ def golden(name: str, text: str) -> None:
         path.write_text(normalised(text))
         return
     assert path.is_file(), f"no golden file {path}: run with GITPROV_UPDATE_GOLDEN=1"
-    assert normalised(text) == path.read_text()
+    assert normalised(text) == path.read_text(), (
+        f"the report differs from {path.name}; if the change is meant, regenerate with "
+        "GITPROV_UPDATE_GOLDEN=1 and review the diff"
+    )
 
 
 @pytest.fixture(scope="module")
