@@ -236,3 +236,35 @@ def test_bad_input_is_one_line(project: Path, gitprov: Callable[..., Result]) ->
     broken = gitprov("card", "sync", "model.pt")
     assert broken.exit_code == ExitCode.FAILED
     assert len(broken.stderr.splitlines()) == 1
+
+
+def test_evaluation_records_become_model_index_results(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    hub = pytest.importorskip("huggingface_hub")
+    train(project)
+    metrics = tmp_path / "eval.json"
+    metrics.write_text(
+        json.dumps({"accuracy": {"value": 0.9, "ci_low": 0.88, "ci_high": 0.92, "n": 1000}})
+    )
+    recorded = gitprov(
+        "eval",
+        "record",
+        "model.pt",
+        "--dataset",
+        "data",
+        "--split",
+        "test",
+        "--metrics",
+        str(metrics),
+    )
+    assert recorded.exit_code == 0, recorded.stderr
+    assert gitprov("card", "new", "model.pt", "--license", "mit").exit_code == 0
+    card = hub.ModelCard((project / "model.card.md").read_text())
+    held_out = [r for r in card.data.eval_results if r.dataset_split == "test"]
+    assert [(r.metric_type, r.metric_value) for r in held_out] == [("accuracy", 0.9)]
+    args = held_out[0].metric_args
+    assert (args["ci_low"], args["ci_high"], args["n"]) == (0.88, 0.92, 1000)
+    assert args["evaluation"].startswith("eval:")
+    assert held_out[0].dataset_revision.startswith("ds:")
+    assert {r.metric_type for r in card.data.eval_results} >= {"acc", "loss", "accuracy"}

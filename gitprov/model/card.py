@@ -59,6 +59,8 @@ class Facts:
     metrics: Mapping[str, Any] = field(default_factory=dict)  # metrics file -> its JSON
     environment: str | None = None  # one-line summary of the run's environment snapshot
     environment_id: str | None = None  # that snapshot's digest
+    # model-index results of later evaluations (``gitprov eval``): dataset, split, metrics
+    evaluations: tuple[Mapping[str, Any], ...] = ()
     command: tuple[str, ...] = ()
 
 
@@ -180,10 +182,13 @@ def model_index(facts: Facts, previous: Any = None) -> list[dict[str, Any]]:
         else:
             # Other args the author added (n, environment...) survive; the run's win.
             row["args"] = {**kept, **row["args"]}
-    if not rows:
-        rows = [{"type": PLACEHOLDER, "value": PLACEHOLDER, "name": PLACEHOLDER}]
-    result = {"task": task, "dataset": dataset, "metrics": rows}
-    return [{"name": facts.name, "results": [result]}]
+    results = []
+    if rows or not facts.evaluations:
+        if not rows:
+            rows = [{"type": PLACEHOLDER, "value": PLACEHOLDER, "name": PLACEHOLDER}]
+        results.append({"task": task, "dataset": dataset, "metrics": rows})
+    results += [{"task": task, **evaluation} for evaluation in facts.evaluations]
+    return [{"name": facts.name, "results": results}]
 
 
 def gitprov_block(facts: Facts) -> dict[str, Any]:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from gitprov.adapters import git, resources
 from gitprov.adapters.fs import atomic_write
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import card as cards
 from gitprov.model import digest as digests
+from gitprov.model import eval_record, runrecord
 from gitprov.model import pointer as pointers
-from gitprov.model import runrecord
 from gitprov.model.card import Dataset, Facts, Problem
-from gitprov.services import environment, lineage, workspace
+from gitprov.services import environment, evals, lineage, workspace
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def lineage_facts(
     path = PurePosixPath(rel)
     name = path.stem if path.suffix else path.name
     digest = pointer.digest
-    base = Facts(name=name, path=rel, digest=digest)
+    base = Facts(name=name, path=rel, digest=digest, evaluations=_evaluations(top, digest))
     try:
         graph = lineage.lineage(cwd=top, target=digest, depth=1, at=at).graph
     except GitprovError:
@@ -92,10 +93,8 @@ def lineage_facts(
         Dataset(a.path, a.digest, _snapshot(a.digest)) for a in inputs if a.kind == "dataset"
     )
     parents = [a for a in inputs if a.kind == "checkpoint"]
-    return Facts(
-        name=name,
-        path=rel,
-        digest=digest,
+    return replace(
+        base,
         run=f"run:{run.id}",
         commit=run.commit,
         code=run.head,
@@ -108,6 +107,31 @@ def lineage_facts(
         environment_id=run.env,
         command=tuple(run.argv),
     )
+
+
+def _evaluations(top: Path, digest: str) -> tuple[dict[str, Any], ...]:
+    """model-index results of the latest evaluation of ``digest`` on each dataset split
+    (``gitprov eval``): the interval, n, method and environment in each metric's args."""
+    if git.head_commit(top) is None:
+        return ()
+    latest: dict[tuple[str, str], eval_record.EvalRecord] = {}
+    for record in evals.records_for(cwd=top, digest=digest):  # oldest first
+        latest[(record.dataset_snapshot, record.split)] = record
+    results = []
+    for record in latest.values():
+        metrics = eval_record.model_index_metrics(record)
+        for metric in metrics:
+            args = metric["args"]
+            if isinstance(args, dict):
+                args.update(environment=record.env, evaluation=f"eval:{record.id}")
+        dataset = {
+            "type": record.dataset or record.snapshot_id,
+            "name": record.dataset or record.snapshot_id,
+            "split": record.split,
+            "revision": record.snapshot_id,
+        }
+        results.append({"dataset": dataset, "metrics": metrics})
+    return tuple(results)
 
 
 def _snapshot(digest: str) -> str:
