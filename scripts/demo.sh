@@ -199,6 +199,9 @@ step git commit -q -m "Evaluation script"
 step gitprov eval run models/tuned.pt --dataset data --split valid --scores eval/scores.jsonl \
     --slice label -- python evaluate.py eval/scores.jsonl
 step gitprov eval list models/tuned.pt
+say "The card picks the evaluation up: its interval, n, method and environment in model-index"
+step gitprov card sync models/tuned.pt
+sed -n '/^model-index:/,/^gitprov:/p' models/tuned.card.md | head -60
 
 say "Mark the checkpoint for release: from now on the pre-commit hook enforces the release checklist"
 python - <<'PY'
@@ -269,7 +272,6 @@ say "An artifact remote (a plain directory here; s3://bucket/prefix works the sa
 step gitprov remote add origin ../artifact-store
 step git add .gitprov/config.toml
 step git commit -q -m "Artifacts go to ../artifact-store"
-step git notes --ref=gitprov append -m '{"at":"2026-01-01T00:00:00Z","id":"01DEMO","type":"eval","metric":"acc","value":0.91}' HEAD
 
 say "git push: pre-push uploads every artifact the new commits name, then syncs notes, then the refs move"
 step git push -u origin main

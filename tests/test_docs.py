@@ -82,7 +82,13 @@ def test_the_demo_runs_end_to_end() -> None:
     assert "ds:" in out  # the dataset snapshot ID
     assert "changed: train/shard-007.csv" in out
     assert "verified" in out
+    assert "release checklist FAILED" in proc.stderr  # the hook blocked the release
+    assert "FAIL   limitations: models/tuned.card.md" in out  # 'gitprov check' says why
+    assert "release checklist passed" in out
+    assert '"checklist":"passed"' in out  # the release commit's lineage record
+    assert "evaluation: " in out
     if shutil.which("ssh-keygen"):  # the release steps need a signing key
+        assert "FAIL   approvals: missing a valid approval from: reviewer" in proc.stderr
         assert "released models/tuned.pt 1.0.0" in out
         assert "valid          tuned-v1.0.0" in out
         assert "refusing to push release tag tuned-v9.9.9" in proc.stderr

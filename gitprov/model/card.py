@@ -115,7 +115,11 @@ def dump(data: Mapping[str, Any]) -> str:
     """YAML for ``data`` in its own key order (block style, Unicode kept)."""
     import yaml  # noqa: PLC0415
 
-    return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # a card is read by people: repeat a value, never '&id001'/'*id001'
+
+    return yaml.dump(dict(data), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def join(front: Mapping[str, Any], body: str, *, crlf: bool = False) -> str:

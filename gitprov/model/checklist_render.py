@@ -16,9 +16,9 @@ def headline(report: Report) -> str:
         counts.append(f"{errors} error{'s' * (errors != 1)}")
     if warnings:
         counts.append(f"{warnings} warning{'s' * (warnings != 1)}")
-    where = {"": "", "worktree": "", "index": " (staged)"}.get(report.at, f" at {report.at[:12]}")
+    where = {"": "", "worktree": "", "index": ", staged"}.get(report.at, f" at {report.at[:12]}")
     tail = f" ({', '.join(counts)})" if counts else ""
-    return f"{report.checkpoint} ({report.digest[:19]}){where}: release checklist {verdict}{tail}"
+    return f"{report.checkpoint} ({report.digest[:19]}{where}): release checklist {verdict}{tail}"
 
 
 def result_lines(result: Result) -> list[str]:
