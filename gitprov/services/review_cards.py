@@ -152,6 +152,21 @@ def parsed_front(text: str) -> dict[str, Any] | None:
         return None
 
 
+def _written(value: Any) -> str:
+    """``value`` if it is text the author wrote (not empty, not the placeholder), else ""."""
+    return value if isinstance(value, str) and value != cards.PLACEHOLDER else ""
+
+
+def dataset_label(name: str, split: str = "", revision: str = "") -> str:
+    """How the metrics table names where a value was measured: ``heldout (test,
+    ds:3f2a...)``. Evaluation records and the card results made from them get the same
+    label, so the two meet in one row."""
+    where = ", ".join(part for part in (split, revision) if part)
+    if not name:
+        return where
+    return f"{name} ({where})" if where else name
+
+
 def metric_rows(front: Mapping[str, Any]) -> list[tuple[str, str, Any, Any, Any]]:
     """``(dataset, metric, value, ci_low, ci_high)`` of every metric in a card's
     ``model-index`` (values as written: numbers, or the placeholder)."""
@@ -167,11 +182,11 @@ def metric_rows(front: Mapping[str, Any]) -> list[tuple[str, str, Any, Any, Any]
             dataset = result.get("dataset")
             label = ""
             if isinstance(dataset, Mapping):
-                for key in ("name", "type"):
-                    value = dataset.get(key)
-                    if isinstance(value, str) and value != cards.PLACEHOLDER:
-                        label = value
-                        break
+                label = dataset_label(
+                    _written(dataset.get("name")) or _written(dataset.get("type")),
+                    _written(dataset.get("split")),
+                    _written(dataset.get("revision")),
+                )
             metrics = result.get("metrics")
             for metric in metrics if isinstance(metrics, list) else []:
                 if not isinstance(metric, Mapping):

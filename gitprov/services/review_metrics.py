@@ -3,8 +3,8 @@
 Where a value comes from: the checkpoint's model card (``model-index``, intervals in each
 metric's ``args``), else the run that produced it (its metrics files, ``*_ci_low``/
 ``*_ci_high`` as intervals); evaluation records (``gitprov eval``, notes) of that exact
-digest are added on top, the latest per dataset, split and metric, and win over a card
-value of the same name.
+digest are added on top, the latest per dataset snapshot, split and metric, and win over
+the card's row for the same measurement (``review_cards.dataset_label`` names both alike).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gitprov.model import runrecord
 from gitprov.model.eval_record import EvalRecord
 from gitprov.model.review_report import Interval, MetricDelta
 from gitprov.services.review_artifacts import read_pointer
-from gitprov.services.review_cards import metric_rows, parsed_front
+from gitprov.services.review_cards import dataset_label, metric_rows, parsed_front
 
 Key = tuple[str, str]  # (dataset, metric)
 
@@ -121,8 +121,9 @@ def from_evals(records: Sequence[EvalRecord]) -> dict[Key, Value]:
     a change of the model, so they are not put side by side."""
     out: dict[Key, Value] = {}
     for record in records:
-        where = ", ".join(p for p in (record.split, record.snapshot_id) if p)
-        label = f"{record.dataset} ({where})" if record.dataset else where
+        label = dataset_label(
+            record.dataset or record.snapshot_id, record.split, record.snapshot_id
+        )
         for name, estimate in record.metrics.items():
             value = number(estimate.value)
             if value is not None:
