@@ -27,7 +27,7 @@ from gitprov.model.review_report import (
     significance,
 )
 from gitprov.services.review import render_diagram, split_range
-from gitprov.services.review_cards import card_diff, sections
+from gitprov.services.review_cards import card_diff, dataset_label, metric_rows, sections
 from gitprov.services.review_metrics import Value, from_evals, is_sample_size
 from tests.test_review import _tables, mermaid_is_sane
 
@@ -296,3 +296,30 @@ def test_evaluation_records_give_the_latest_value_per_dataset_split_and_metric()
         ("data/eval (test, ds:222222222222)", "acc"): Value(0.82, Interval(0.25, 0.75), "eval"),
         ("data/eval (dev, ds:222222222222)", "acc"): Value(0.7, Interval(0.25, 0.75), "eval"),
     }
+
+
+def test_card_results_from_evaluations_meet_the_evaluation_rows() -> None:
+    front = {
+        "model-index": [
+            {
+                "name": "m",
+                "results": [
+                    {
+                        "dataset": {"name": "[More Information Needed]", "type": "x"},
+                        "metrics": [{"name": "acc", "value": 0.9}],
+                    },
+                    {
+                        "dataset": {"name": "heldout", "split": "test", "revision": "ds:1"},
+                        "metrics": [{"name": "top1", "value": 0.7, "args": {"ci_low": 0.6}}],
+                    },
+                ],
+            }
+        ]
+    }
+    assert metric_rows(front) == [
+        ("x", "acc", 0.9, None, None),
+        ("heldout (test, ds:1)", "top1", 0.7, 0.6, None),
+    ]
+    assert dataset_label("heldout", "test", "ds:1") == "heldout (test, ds:1)"
+    assert dataset_label("", "test") == "test"
+    assert dataset_label("d") == "d"
