@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -26,9 +27,19 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# Line breaks and other control characters (C0, DEL, C1, U+2028/9).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def error_line(exc: GitprovError) -> str:
-    """The one-line rendering of a gitprov error."""
-    return f"gitprov: error: {exc}"
+    """The one-line rendering of a gitprov error.
+
+    A message may quote a key or value of a hostile file (a TOML key may hold a newline):
+    control characters are shown escaped, so such a file cannot print lines that look
+    like gitprov's own, and the error stays on one line.
+    """
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(exc))
+    return f"gitprov: error: {text}"
 
 
 def write_crash_log(exc: BaseException) -> Path:

@@ -71,7 +71,9 @@ def parse_owners(text: str, *, source: str) -> dict[str, tuple[str, ...]]:
     """``[roles]`` of owners.toml: role -> identities (``Name <email>`` or an email)."""
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    # ValueError: an integer of more than 4300 digits; RecursionError: arrays nested
+    # ~1000 deep. Both come from hostile files (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise ConfigError(f"{source} is not valid TOML ({exc})", "Fix the syntax") from None
     roles = doc.get("roles", {})
     if not isinstance(roles, dict):

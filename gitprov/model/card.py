@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitprov.errors import GitprovError
+from gitprov.model import input_limits
 
 FENCE = "---"
 SUFFIX = ".card.md"
@@ -70,6 +71,13 @@ class Problem:
     fix: str
 
 
+def check_size(size: int, *, source: str) -> None:
+    """Refuse a card too large to be one (a hostile 100 MB file) before parsing it."""
+    problem = input_limits.size_problem(size, input_limits.MAX_DOCUMENT_BYTES)
+    if problem is not None:
+        raise CardError(f"{source} {problem}", "Shorten the card; put large tables in linked files")
+
+
 def split(text: str, *, source: str) -> tuple[str, str]:
     """(front matter, body); the body keeps its exact bytes (CRLF included)."""
     lines = text.split("\n")
@@ -91,6 +99,7 @@ def parse(text: str, *, source: str) -> tuple[dict[str, Any], str]:
     """(front matter as a dict in file order, body)."""
     import yaml  # noqa: PLC0415 - only card commands pay for it
 
+    check_size(len(text), source=source)
     front, body = split(text, source=source)
     try:
         data = yaml.safe_load(front.replace("\r\n", "\n"))
@@ -101,6 +110,19 @@ def parse(text: str, *, source: str) -> tuple[dict[str, Any], str]:
             f"{source}{where}: the front matter is not valid YAML",
             f"Fix {source} by hand (see docs/cards.md), then retry",
         ) from None
+    except RecursionError:  # nested ~1000 deep: a hostile card (issue 9)
+        raise CardError(
+            f"{source}: the front matter is nested too deeply",
+            f"Fix {source} by hand (see docs/cards.md), then retry",
+        ) from None
+    # Aliases are shared, not copied, by the loader; every later walk (a dump, a JSON
+    # export) expands them, so a "billion laughs" card is refused here.
+    if input_limits.too_many_nodes(data):
+        raise CardError(
+            f"{source}: the front matter expands to more than "
+            f"{input_limits.MAX_YAML_NODES:,} values (YAML aliases)",
+            f"Write the values out without aliases in {source}",
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):

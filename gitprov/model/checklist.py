@@ -368,7 +368,7 @@ def _pii(data: Mapping[str, Any], source: str) -> tuple[PiiPattern, ...]:
             raise _fail(source, key, "must be a table with name and regex")
         try:
             re.compile(item["regex"])
-        except re.error as exc:
+        except (re.error, OverflowError) as exc:  # OverflowError: e.g. a{4294967296}
             raise _fail(
                 source, f"{key}.regex", f"is not a valid regular expression ({exc})"
             ) from None
@@ -387,7 +387,9 @@ def parse_config(text: str, *, source: str = CHECKLIST_PATH) -> Config:
     """The checked configuration in ``text`` (the file's content, "" for the defaults)."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    # ValueError: an integer of more than 4300 digits; RecursionError: arrays nested
+    # ~1000 deep. Both come from hostile files (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise ChecklistError(
             f"{source}: not valid TOML ({exc})", f"Fix {source} (see docs/checklist.md)"
         ) from None

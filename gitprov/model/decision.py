@@ -151,6 +151,8 @@ def parse(text: str, *, source: str) -> tuple[Decision, TOMLDocument, str]:
     if values["status"] not in STATUSES:
         raise fail("status", f"must be one of {', '.join(STATUSES)}")
     metrics: list[tuple[str, str]] = []
+    if not isinstance(values.get("metrics", []), list):  # e.g. metrics = 5 (issue 9)
+        raise fail("metrics", "must be an array of tables ([[metrics]])")
     for item in values.get("metrics", []):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise fail("metrics", "entries must be tables with a 'name'")

@@ -41,6 +41,8 @@ def parse(text: str, *, dvc_file: str) -> list[DvcOut]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {exc}") from None
+    except RecursionError:  # nested ~1000 deep: a hostile file (issue 9)
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, dict):
         return []
     outs = data.get("outs") or []

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from gitprov.model import input_limits
+
 MD5_PREFIX = "md5:"
 LOCK_NAME = "dvc.lock"
 
@@ -115,10 +117,18 @@ def parse(text: str, *, lock_path: str = LOCK_NAME) -> list[DvcStage]:
     >>> [(s.name, s.outs[0].artifact_id) for s in parse(lock)]
     [('train', 'md5:0a1b')]
     """
+    # libyaml's C composer recurses without a limit: ~30,000 nested '[' crash the whole
+    # process (SIGSEGV), so depth is checked first, on the iterative event stream.
+    if input_limits.yaml_depth(text) > input_limits.MAX_YAML_DEPTH:
+        raise ValueError(f"nested more than {input_limits.MAX_YAML_DEPTH} levels deep")
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (C or Python)
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {exc}") from None
+    # Aliases are shared by the loader but expanded by safe_dump in _params: refuse a
+    # "billion laughs" lock before walking it.
+    if input_limits.too_many_nodes(data):
+        raise ValueError(f"expands to more than {input_limits.MAX_YAML_NODES:,} values (aliases)")
     if not isinstance(data, dict):
         return []
     stages = data.get("stages") if "schema" in data else data

@@ -169,7 +169,8 @@ def loads(data: bytes, *, source: str) -> EnvironmentSnapshot:
     """Parse stored snapshot bytes; ``source`` names the file in errors."""
     try:
         raw = json.loads(data)
-    except ValueError as exc:
+    # RecursionError: arrays nested ~1000 deep, only ever in a hostile file (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise RecordFormatError(f"{source} is not valid JSON ({exc})", FIX) from None
     if not isinstance(raw, dict):
         raise RecordFormatError(f"{source} is not a JSON object", FIX)

@@ -158,7 +158,10 @@ def _num(value: object, what: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise EvalRecordError(f"{what} is not a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits in a hostile note (issue 9)
+        raise EvalRecordError(f"{what} is out of range") from None
 
 
 def _int(value: object, what: str) -> int | None:

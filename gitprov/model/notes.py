@@ -117,7 +117,8 @@ def parse_lines(text: str) -> list[dict[str, object]]:
             continue
         try:
             value = json.loads(line)
-        except ValueError:
+        # RecursionError: a line nested ~1000 deep is as foreign as one that is not JSON.
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict):
             records.append(value)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
+from gitprov.model import input_limits
 
 if TYPE_CHECKING:
     from tomlkit.toml_document import TOMLDocument
@@ -88,6 +89,7 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
     from tomlkit.exceptions import ParseError  # noqa: PLC0415
 
     fix = f"Fix {source} by hand, or re-create it with 'gitprov track'"
+    check_size(len(text), source=source)
     try:
         doc = tomlkit.parse(text)
     except ParseError as exc:
@@ -103,14 +105,28 @@ def parse_fields(text: str, *, source: str) -> Pointer:
     """
     import tomllib  # noqa: PLC0415
 
+    check_size(len(text), source=source)
     try:
         values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    # ValueError: an integer of more than 4300 digits; RecursionError: arrays nested
+    # ~1000 deep. Both come from hostile files, not from gitprov (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise PointerError(
             f"{source}: not valid TOML ({exc})",
             f"Fix {source} by hand, or re-create it with 'gitprov track'",
         ) from None
     return _validated(values, text, source)
+
+
+def check_size(size: int, *, source: str) -> None:
+    """Refuse a pointer too large to be one (a hostile 100 MB file) before parsing it;
+    readers call it with the file's size before reading it."""
+    problem = input_limits.size_problem(size, input_limits.MAX_POINTER_BYTES)
+    if problem is not None:
+        raise PointerError(
+            f"{source} {problem}: it is not a pointer file",
+            f"Re-create it with 'gitprov track', or remove {source}",
+        )
 
 
 def _validated(values: dict[str, Any], text: str, source: str) -> Pointer:

@@ -16,6 +16,7 @@ from typing import Any
 
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
+from gitprov.model import input_limits
 
 SCHEMA_VERSION = 1
 RUNS_DIR = ".gitprov/runs"
@@ -148,9 +149,13 @@ def _refs(items: list[Any], key: str, source: str) -> tuple[ArtifactRef, ...]:
 
 def loads(data: bytes | str, *, source: str) -> RunRecord:
     """Parse a run record; ``source`` (a path, or ``path@commit``) names it in errors."""
+    problem = input_limits.size_problem(len(data), input_limits.MAX_RECORD_BYTES)
+    if problem is not None:
+        raise RecordFormatError(f"{source} {problem}", "Restore the file from git history")
     try:
         raw = json.loads(data)
-    except ValueError as exc:
+    # RecursionError: arrays nested ~1000 deep, only ever in a hostile file (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise RecordFormatError(
             f"{source} is not valid JSON ({exc})", "Restore the file from git history"
         ) from None

@@ -75,7 +75,8 @@ def _number(value: object, *, source: str, line: int, column: str) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        number = float(value)
+        # An integer beyond float's range (JSON allows 1000 digits) is not finite either.
+        number = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
     elif isinstance(value, str):
         text = value.strip().lower()
         if text in ("true", "false"):
@@ -120,7 +121,8 @@ def _jsonl_rows(text: str, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
             )
         try:
             row = json.loads(line)
-        except ValueError as exc:
+        # RecursionError: a row nested ~1000 deep, only ever in a hostile file (issue 9).
+        except (ValueError, RecursionError) as exc:
             raise _fail(
                 source,
                 number,
@@ -295,14 +297,14 @@ def _aggregated(name: str, raw: object, source: str) -> eval_stats.Estimate:
     if isinstance(raw, bool) or not isinstance(raw, int | float | dict):
         raise bad("is not a number or an object")
     if not isinstance(raw, dict):
-        if not math.isfinite(raw):
+        if not _finite(raw):
             raise bad("is not finite")
         return eval_stats.Estimate(float(raw), None, None, None, eval_stats.NO_CI, None)
     fields = {}
     for key in ("value", "ci_low", "ci_high", "ci_level"):
         item = raw.get(key)
         if item is not None and (
-            isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item)
+            isinstance(item, bool) or not isinstance(item, int | float) or not _finite(item)
         ):
             raise bad(f"has a {key} that is not a finite number")
         fields[key] = None if item is None else float(item)
@@ -331,7 +333,7 @@ def parse_aggregated(
     """An aggregated metrics file (JSON object) as estimates, ``metrics`` selecting."""
     try:
         data = json.loads(text, parse_constant=_no_constant)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested ~1000 deep
         raise ScoresError(
             f"{source} is not valid JSON ({str(exc)[:80]})", "Write one JSON object of metrics"
         ) from None
@@ -348,6 +350,11 @@ def parse_aggregated(
             "Check the --metric names",
         )
     return {name: _aggregated(name, data[name], source) for name in names}
+
+
+def _finite(value: float) -> bool:
+    """math.isfinite that says False, not OverflowError, for an int beyond float's range."""
+    return abs(value) < 2**1023 if isinstance(value, int) else math.isfinite(value)
 
 
 def _no_constant(name: str) -> Any:

@@ -187,6 +187,8 @@ def _open(cwd: Path, checkpoint: str) -> tuple[workspace.Workspace, workspace.Tr
 
 def _read(card: CardFile) -> str:
     try:
+        # A hostile 100 MB card is refused from its size, before it is read.
+        cards.check_size(card.path.stat().st_size, source=card.display)
         # Bytes, decoded: read_text() would turn the team's CRLF line ends into LF.
         return card.path.read_bytes().decode("utf-8")
     except FileNotFoundError:

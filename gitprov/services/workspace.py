@@ -124,6 +124,8 @@ def inside_worktree(ws: Workspace, cwd: Path, raw: str) -> Path:
 def load(pointer_path: Path, ws: Workspace) -> Tracked:
     """Read and check one pointer file."""
     try:
+        # A hostile 100 MB "pointer" is refused from its size, before it is read.
+        pointers.check_size(pointer_path.stat().st_size, source=ws.display(pointer_path))
         text = pointer_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GitprovError(
