@@ -19,6 +19,7 @@ from gitprov.cli import (
     lineage_cmds,
     notes_cmds,
     release_cmds,
+    report_cmd,
     rerun_cmd,
     review_cmds,
     run_cmds,
@@ -93,6 +94,7 @@ app.command("release")(release_cmds.release)
 app.command("releases")(release_cmds.releases)
 app.command("review")(review_cmds.review)
 app.add_typer(review_cmds.ci_app, name="ci")
+app.command("report")(report_cmd.report)
 
 
 def main() -> None:
