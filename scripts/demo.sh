@@ -9,7 +9,9 @@
 # uploading artifacts to a local-directory store before the refs move, a second clone
 # pulling them (verified) with the notes, training a tiny model and fine-tuning it through
 # 'gitprov run' with 'gitprov log --lineage' and a Mermaid lineage graph, a decision record
-# with its measured outcome, a model card and a signed approval, and 'gitprov uninstall'
+# with its measured outcome, an evaluation with confidence intervals, a model card, the release
+# checklist blocking then passing a release candidate, a signed approval, a signed release
+# and its tag, a pull-request review of the whole history, and 'gitprov uninstall'
 # restoring exactly what was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
@@ -306,6 +308,9 @@ step gitprov verify
 step git notes --ref=gitprov show HEAD~1
 cmp models/m.pt ../project/models/m.pt && echo "   models/m.pt is byte-identical in both clones"
 cd "$work/project"
+
+say "gitprov review: the project's history as one pull-request comment (Markdown, ready for GitHub)"
+step gitprov review "$(git rev-list --max-parents=0 HEAD)..HEAD"
 
 say "gitprov uninstall restores exactly what was there"
 step gitprov uninstall
