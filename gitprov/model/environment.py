@@ -181,7 +181,7 @@ def from_json(raw: Mapping[str, Any], *, source: str) -> EnvironmentSnapshot:
     """Check and convert a snapshot's JSON object; RecordFormatError says what is wrong."""
     if raw.get("schema") != SCHEMA_VERSION:
         raise RecordFormatError(
-            f"{source} has environment-snapshot schema {raw.get('schema')!r}; "
+            f"{source} has environment-snapshot schema {repr(raw.get('schema'))[:40]}; "
             f"this gitprov reads {SCHEMA_VERSION}",
             "Upgrade gitprov (pip install -U gitprov)",
         )
