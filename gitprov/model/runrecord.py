@@ -164,7 +164,8 @@ def loads(data: bytes | str, *, source: str) -> RunRecord:
     schema = raw.get("schema")
     if schema != SCHEMA_VERSION:
         raise RecordFormatError(
-            f"{source} has run-record schema {repr(schema)[:40]}; this gitprov reads {SCHEMA_VERSION}",
+            f"{source} has run-record schema {repr(schema)[:40]}; "
+            f"this gitprov reads {SCHEMA_VERSION}",
             "Upgrade gitprov (pip install -U gitprov)",
         )
     code = _want(raw, "code", dict, source)
