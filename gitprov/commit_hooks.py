@@ -26,9 +26,9 @@ def pre_commit(args: Sequence[str], stdin: bytes) -> int:
     with --no-verify is recorded as 'skipped')."""
     from gitprov.services import checklist_marker, decision_check, release_gate  # noqa: PLC0415
 
-    paths = release_gate.staged_paths()
+    changes = release_gate.staged_changes()
     try:
-        problems = decision_check.check(paths)
+        problems = decision_check.check(release_gate.present(changes))
     except GitprovError as exc:
         problems = [str(exc)]
     if problems:
@@ -36,7 +36,7 @@ def pre_commit(args: Sequence[str], stdin: bytes) -> int:
             _say(problem)
         _say("the commit was blocked: fix the decision records above, 'git add' them, retry")
         return int(ExitCode.FAILED)
-    blocked, lines = release_gate.check(paths)
+    blocked, lines = release_gate.check(changes)
     for line in lines:
         _say(line)
     if blocked:

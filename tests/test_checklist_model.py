@@ -82,6 +82,11 @@ def test_every_builtin_check_has_an_implementation_and_a_fix() -> None:
         ),
         ("[approvals]\nrequired = 'reviewer'", "'approvals.required' must be a list of strings"),
         ("checks = [", "not valid TOML"),
+        (
+            "[[waivers]]\ncheck = 'limitations'\nsubject = '*'\nreason = 'r'\n"
+            "approved_by = 'a'\nexpires = 2027-01-31T00:00:00",
+            "'waivers[1].expires' must be a TOML date",
+        ),
     ],
 )
 def test_configuration_errors_name_the_key(text: str, message: str) -> None:

@@ -21,6 +21,7 @@ import tomlkit
 
 from gitprov.errors import ExitCode
 from gitprov.model import card as cards
+from gitprov.model import checklist as checklist_model
 from gitprov.model import pointer as pointers
 from gitprov.services import release_gate
 from tests.conftest import Result, gen, git, ml_project, run_gitprov
@@ -84,8 +85,9 @@ def fill_card(repo: Path, *, keep: str | None = None) -> None:
     path.write_text(cards.join(front, "\n".join(lines)))
 
 
-def commit(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    git(repo, "add", "-A")
+def commit(repo: Path, *extra: str, add: bool = True) -> subprocess.CompletedProcess[str]:
+    if add:
+        git(repo, "add", "-A")
     return subprocess.run(
         ["git", "commit", "-q", "-m", "release candidate", *extra],
         cwd=repo,
@@ -158,7 +160,7 @@ def test_commits_that_touch_no_release_pass_without_loading_the_checklist(repo: 
     assert proc.returncode == 0, proc.stderr  # the release is incomplete, but untouched
     probe = (
         "import sys; from gitprov.services import release_gate; "
-        "print(release_gate.check(['notes.txt', 'src/x.py']), "
+        "print(release_gate.check([('M', 'notes.txt'), ('A', 'src/x.py')]), "
         "'gitprov.services.checklist' in sys.modules, 'yaml' in sys.modules)"
     )
     out = subprocess.run(
@@ -334,3 +336,57 @@ def test_required_roles_need_a_valid_signed_approval(repo: Path, tmp_path: Path)
     code, reports = check_json(repo, "model.pt")
     assert statuses(reports[0])["approvals"] == "pass"
     assert code == 0
+
+
+def test_an_unstaged_edit_of_the_checklist_does_not_loosen_the_gate(repo: Path) -> None:
+    mark_release(repo)
+    git(repo, "add", "-A")
+    checklist = repo / ".gitprov/checklist.toml"
+    checklist.write_text(
+        "[checks]\n" + "".join(f"{c} = 'off'\n" for c in checklist_model.BUILTIN_IDS)
+    )
+    proc = commit(repo, add=False)
+    assert proc.returncode != 0  # the staged (committed) policy still applies
+    assert "card-complete" in proc.stderr
+
+
+def test_deleting_a_release_card_is_blocked(repo: Path) -> None:
+    fill_card(repo)
+    mark_release(repo)
+    assert commit(repo).returncode == 0
+    git(repo, "rm", "-q", "model.card.md")
+    proc = commit(repo, add=False)
+    assert proc.returncode != 0
+    assert "card-present" in proc.stderr
+
+
+def test_a_card_of_a_checkpoint_not_for_release_does_not_load_the_checklist(repo: Path) -> None:
+    (repo / "model.card.md").write_text((repo / "model.card.md").read_text() + "\nmore\n")
+    git(repo, "add", "model.card.md")
+    probe = (
+        "import sys; from gitprov.services import release_gate; "
+        "print(release_gate.check(release_gate.staged_changes()), "
+        "'gitprov.services.checklist' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "(False, []) False"
+
+
+def test_custom_commands_may_use_braces_and_ranges_may_use_three_dots(repo: Path) -> None:
+    fill_card(repo)
+    checklist = repo / ".gitprov/checklist.toml"
+    checklist.write_text(
+        checklist.read_text()
+        + "\n[[custom]]\nid = 'awk'\n"
+        + "run = ['sh', '-c', 'echo {checkpoint} | awk \"{print $1}\"']\n"
+    )
+    _, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert results["awk"]["status"] == "pass"
+    mark_release(repo)
+    assert commit(repo, "--no-verify").returncode == 0
+    code, reports = check_json(repo, "--range", "HEAD~1...HEAD")
+    assert [r["checkpoint"] for r in reports] == ["model.pt"]
+    assert code == 0  # the card was complete when it was committed

@@ -18,7 +18,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from gitprov.errors import ConfigError
@@ -310,7 +310,8 @@ def _waivers(data: Mapping[str, Any], source: str, known: set[str]) -> tuple[Wai
         if item["check"] not in known:
             raise _fail(source, f"{key}.check", f"names no check: {item['check']!r}")
         expires = item.get("expires")
-        if expires is not None and not isinstance(expires, date):
+        # A TOML date-time is a datetime, itself a date: only a plain date is an end day.
+        if expires is not None and (not isinstance(expires, date) or isinstance(expires, datetime)):
             raise _fail(source, f"{key}.expires", "must be a TOML date, e.g. 2027-01-31")
         out.append(
             Waiver(item["check"], item["subject"], item["reason"], item["approved_by"], expires)

@@ -77,7 +77,9 @@ def run(
 
 def check_target(ws: Workspace, target: Target) -> model.Report:
     """The checklist's report on one checkpoint version."""
-    config = load_config(ws.top, target.source if target.source.commit else None)
+    # The policy is read where the checkpoint is: the index for a staged commit (an
+    # unstaged edit of the checklist must not loosen it), the commit for --range.
+    config = load_config(ws.top, target.source)
     subject = gather(ws, target, config)
     checks = registry()
     results: list[model.Result] = []
@@ -105,7 +107,9 @@ def _custom(top: Path, custom: model.Custom, subject: Subject) -> model.Result:
         "digest": subject.digest,
         "card": subject.card_source or "",
     }
-    argv = [arg.format_map(values) if "{" in arg else arg for arg in custom.run]
+    argv = list(custom.run)
+    for key, value in values.items():  # only these: a shell snippet may use braces itself
+        argv = [arg.replace(f"{{{key}}}", value) for arg in argv]
     env = {f"GITPROV_{k.upper()}": v for k, v in values.items()}
     outcome = check_command.run(argv, cwd=top, env=env, timeout=custom.timeout)
     detail = redact_value(outcome.detail)

@@ -142,8 +142,11 @@ def released_in(source: Source, changed: Iterable[str]) -> list[Target]:
 
 def staged(top: Path) -> list[Target]:
     """Release-marked checkpoints whose pointer or card the index changes."""
+    # D: a deleted card must be checked too (its checkpoint then fails card-present);
+    # --no-renames: a renamed card shows as its old name deleted and its new one added.
     names = git.git(
-        ["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"], cwd=top
+        ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRD"],
+        cwd=top,
     ).stdout.split("\0")
     return released_in(Source(top, ":"), [n for n in names if n])
 
@@ -155,15 +158,15 @@ def in_range(top: Path, rev_range: str) -> list[Target]:
         raise UsageError(
             f"--range {rev_range!r} is not a range", "Write BASE..HEAD, e.g. origin/main..HEAD"
         )
-    base, _, head = rev_range.partition("..")
+    # BASE...HEAD (what a pull request shows) is the commits of HEAD since the merge base.
+    base, _, head = rev_range.partition("...") if "..." in rev_range else rev_range.partition("..")
     for rev in (base or "HEAD", head or "HEAD"):
         if git.resolve_commit(top, rev) is None:
             raise UsageError(f"--range: {rev!r} names no commit", "Check the revision")
     targets: list[Target] = []
     for commit in reversed(git.rev_list(top, [rev_range])):
-        out = git.git(
-            ["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", commit], cwd=top
-        ).stdout
+        flags = ["--root", "--no-commit-id", "--name-only", "-r", "-z", "--no-renames"]
+        out = git.git(["diff-tree", *flags, commit], cwd=top).stdout
         targets += released_in(Source(top, commit), [n for n in out.split("\0") if n])
     return targets
 

@@ -2,9 +2,10 @@
 release-marked checkpoint (its pointer says ``stage = "release"``) or its card.
 
 It runs on every commit, so the common case costs one ``git diff --cached`` (shared
-with the decision check) and imports nothing: only when a staged pointer really is
-release-marked, or a card is staged, does it read those blobs (one ``git cat-file``) and
-only then load the checklist. Standard library and ``gitlite`` at the top.
+with the decision check) and imports nothing: only when a pointer or a card is staged
+does it read the staged pointers (one ``git cat-file``; for a card, the pointers beside
+it, one ``git ls-files`` more), and only when one of them is release-marked does it load
+the checklist. Standard library and ``gitlite`` at the top.
 """
 
 from __future__ import annotations
@@ -19,25 +20,49 @@ CARD_SUFFIX = ".card.md"  # = model.card.SUFFIX
 _RELEASE = re.compile(rb"""^\s*stage\s*=\s*["']release["']""", re.MULTILINE)
 
 
-def staged_paths() -> list[str] | None:
-    """Paths the index adds or changes (None when git cannot tell)."""
-    out = gitlite.output(["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"])
-    return None if out is None else [p for p in out.split("\0") if p]
+def staged_changes() -> list[tuple[str, str]] | None:
+    """``(status letter, path)`` of every path the index adds, changes or deletes (None
+    when git cannot tell). Renames show as a deletion and an addition."""
+    out = gitlite.output(
+        ["diff", "--cached", "--name-status", "-z", "--no-renames", "--diff-filter=ACMRD"]
+    )
+    if out is None:
+        return None
+    fields = out.split("\0")
+    return [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
 
 
-def _may_be_relevant(paths: list[str]) -> bool:
-    pointers = [p for p in paths if p.endswith(POINTER_SUFFIX)]
-    if any(p.endswith(CARD_SUFFIX) for p in paths):
-        return True  # which pointer owns a card is the checklist's question
+def present(changes: list[tuple[str, str]] | None) -> list[str] | None:
+    """The paths of ``changes`` that the index still holds (not deleted)."""
+    return None if changes is None else [path for status, path in changes if status != "D"]
+
+
+def _may_be_relevant(changes: list[tuple[str, str]]) -> bool:
+    """Whether a staged change could touch a release-marked checkpoint: a pointer that says
+    ``stage = "release"``, or a card (added, changed or deleted) beside such a pointer."""
+    pointers = [p for status, p in changes if p.endswith(POINTER_SUFFIX) and status != "D"]
+    folders = {p.rpartition("/")[0] for _, p in changes if p.endswith(CARD_SUFFIX)}
+    if folders:  # the pointers beside each card: which one owns it is the checklist's call
+        listing = gitlite.output(
+            [
+                "ls-files",
+                "-z",
+                "--",
+                *[f"{f}/*{POINTER_SUFFIX}" if f else f"*{POINTER_SUFFIX}" for f in folders],
+            ]
+        )
+        if listing is None:
+            return True
+        pointers += [p for p in listing.split("\0") if p and p.rpartition("/")[0] in folders]
     if not pointers:
         return False
-    blobs = gitlite.read_blobs([f":{p}" for p in pointers])
+    blobs = gitlite.read_blobs([f":{p}" for p in dict.fromkeys(pointers)])
     return blobs is None or any(_RELEASE.search(b) for b in blobs.values())
 
 
-def check(paths: list[str] | None) -> tuple[bool, list[str]]:
+def check(changes: list[tuple[str, str]] | None) -> tuple[bool, list[str]]:
     """(whether to block the commit, lines to show: failures, then warnings)."""
-    if paths is not None and not _may_be_relevant(paths):
+    if changes is not None and not _may_be_relevant(changes):
         return False, []
     from pathlib import Path  # noqa: PLC0415 - only when it matters
 
