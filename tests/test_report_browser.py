@@ -11,20 +11,15 @@ made so).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitprov.model import pointer as pointers
-from gitprov.model import runrecord
-from tests.test_report import Script, isolated_env, scripted_history
+from tests.test_report import Script, scripted_history
 
 pytestmark = pytest.mark.browser
 
@@ -204,77 +199,3 @@ def test_the_checkpoint_page_shows_the_card_and_its_evaluation_chart(
     focus = browser.find_element(By.CSS_SELECTOR, "svg.graph .node.focus")
     assert "models/tuned.pt" in focus.get_attribute("aria-label")
     assert "models/tuned.pt" in browser.find_element(By.CSS_SELECTOR, "#record h3").text
-
-
-def test_the_overview_of_a_10000_commit_history_opens_in_under_2_seconds(
-    browser: WebDriver, tmp_path: Path
-) -> None:
-    repo = long_history(tmp_path, commits=10_000, every=10)
-    s = Script(repo, isolated_env(tmp_path / "home"))
-    started = time.perf_counter()
-    site = json.loads(s.gitprov("report", "--out", str(tmp_path / "site"), "--json").stdout)
-    generated = time.perf_counter() - started
-    assert site["runs"] == 999
-    timings = {}
-    for page in ("index.html", "lineage.html", "checkpoints/models-m.pt.html"):
-        assert open_page(browser, tmp_path / "site" / page) == []
-        timings[page] = browser.execute_script(
-            "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd;"
-        )
-        assert timings[page] < 2000, (page, timings)
-    print(f"report of 10,000 commits: generated in {generated:.1f} s; loaded (ms): {timings}")
-
-
-def long_history(root: Path, *, commits: int, every: int) -> Path:
-    """A repository of ``commits`` commits made with git fast-import; every ``every``-th
-    commits a run that fine-tunes models/m.pt from the previous version and the data."""
-    repo = root / "long"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    data = "sha256:" + "d" * 64
-    stream: list[bytes] = []
-    previous: str | None = None
-
-    def blob(path: str, content: bytes) -> None:
-        stream.append(b"M 100644 inline " + path.encode() + b"\ndata %d\n" % len(content))
-        stream.append(content + b"\n")
-
-    for i in range(commits):
-        when = 1_700_000_000 + i * 600
-        stream.append(
-            b"commit refs/heads/main\ncommitter Dev %d <dev%d@example.com> %d +0000\n"
-            % (i % 5, i % 5, when)
-        )
-        message = b"step %d\n" % i
-        stream.append(b"data %d\n%s" % (len(message), message))
-        blob("src/step.txt", b"%d\n" % i)
-        if i % every == 0 and i:
-            run_id = f"01J{i:023d}"
-            digest = f"sha256:{i:064x}"
-            inputs = [runrecord.ArtifactRef("data", "dataset", data)]
-            if previous:
-                inputs.append(runrecord.ArtifactRef("models/m.pt", "checkpoint", previous))
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-            record = runrecord.RunRecord(
-                id=run_id,
-                argv=("python", "train.py", "--step", str(i)),
-                cwd=".",
-                started_at=stamp,
-                ended_at=stamp,
-                exit_code=0,
-                head=None,
-                dirty=False,
-                diff_digest=None,
-                params={"step": str(i)},
-                seeds=("7",),
-                inputs=tuple(inputs),
-                outputs=(runrecord.ArtifactRef("models/m.pt", "checkpoint", digest),),
-                user=f"Dev {i % 5} <dev{i % 5}@example.com>",
-            )
-            blob(runrecord.record_path(run_id), runrecord.dumps(record))
-            pointer = pointers.Pointer("checkpoint", "m.pt", digest, 1000, produced_by=record.ref)
-            blob("models/m.pt.gitprov", pointers.render(pointer).encode())
-            previous = digest
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(stream), check=True)
-    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
-    return repo

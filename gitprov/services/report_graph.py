@@ -16,7 +16,7 @@ from gitprov.model import report_layout
 from gitprov.model.lineage_graph import ArtifactNode, LineageGraph, RunNode
 from gitprov.services.lineage_index import LineageIndex, walk
 
-MAX_NODES = 600
+MAX_NODES = 400
 
 
 @dataclass(frozen=True)
