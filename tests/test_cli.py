@@ -16,7 +16,7 @@ COMMANDS = [
     *("init", "doctor", "uninstall", "track", "status", "checkout", "verify", "untrack", "gc"),
     *("run", "rerun", "log", "lineage"),
     *("push", "fetch", "pull", "approve", "approvals", "deprecate", "deprecations"),
-    *("check", "release", "releases", "review"),
+    *("check", "release", "releases", "review", "report"),
     *("remote", "notes", "decision", "card", "eval", "ci"),
 ]
 SUBCOMMANDS = [

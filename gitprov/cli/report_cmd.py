@@ -18,7 +18,7 @@ def report(
         str | None,
         typer.Argument(
             metavar="[REV-RANGE]",
-            help="The commits whose runs and artifact versions to show (default: HEAD's history).",
+            help="The commits whose runs and artifact versions to show (default: all of HEAD).",
         ),
     ] = None,
     out: Annotated[
