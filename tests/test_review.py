@@ -587,7 +587,7 @@ def test_workflow_parses_and_uses_only_commands_that_exist(provider: str) -> Non
             if word.startswith("--"):
                 assert word.split("=")[0] in options, f"gitprov {' '.join(path)} has no {word}"
         used.add(" ".join(path))
-    assert used == {"verify", "review", "notes reattach", "notes sync"}
+    assert used == {"verify", "review", "report", "notes reattach", "notes sync"}
 
 
 def test_github_workflow_updates_one_comment_by_its_marker() -> None:
