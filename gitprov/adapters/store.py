@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
@@ -429,8 +429,11 @@ class RemoteStore:
             handle = self._call("get", digest, lambda: self.fs.open(self.key(digest), "rb"))
         except FileNotFoundError:
             raise self.missing(digest) from None
-        with handle:
-            yield handle
+        reader = _ResumingReader(self, digest, handle)
+        try:
+            yield cast(IO[bytes], reader)  # what the caller uses of a file: read()
+        finally:
+            reader.close()
 
     def missing(self, digest: str) -> StoreError:
         return StoreError(
@@ -445,6 +448,55 @@ class RemoteStore:
             f"Delete {self.key(digest)} from the store and push it again from a clone that "
             "has an intact copy ('gitprov push --all')",
         )
+
+
+class _ResumingReader:
+    """A streamed remote object whose reads are retried like every other request.
+
+    Reading happens outside ``_call`` (the caller hashes as it reads), so without this a
+    connection reset or a body cut short mid-stream escaped as the backend's own
+    exception (aiohttp's ClientPayloadError: a crash, exit 3). A failed read reopens the
+    object at the offset reached, with the same backoff as ``_call``, and after the last
+    retry raises the one-line StoreError. Bytes are still verified by the caller.
+    """
+
+    def __init__(self, store: RemoteStore, digest: str, handle: Any) -> None:
+        self._store = store
+        self._digest = digest
+        self._handle = handle
+        self._offset = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        for attempt in range(self._store._retries + 1):
+            try:
+                data = bytes(self._handle.read(-1 if size is None else size))
+            except _PERMANENT:
+                raise
+            except Exception as exc:  # noqa: BLE001 - backends raise anything; retry, then explain
+                if attempt == self._store._retries:
+                    raise self._store._unreachable("get", exc) from None
+                time.sleep(0.05 * 2**attempt * random.uniform(0.5, 1.5))  # noqa: S311
+                self._reopen()
+                continue
+            self._offset += len(data)
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reopen(self) -> None:
+        with contextlib.suppress(Exception):
+            self._handle.close()
+        key = self._store.key(self._digest)
+
+        def reopen() -> Any:
+            handle = self._store.fs.open(key, "rb")
+            handle.seek(self._offset)
+            return handle
+
+        self._handle = self._store._call("get", self._digest, reopen)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._handle.close()
 
 
 def _copy_verified(source: Path, out: IO[bytes], digest: str) -> None:
