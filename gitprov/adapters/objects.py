@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal, get_args
@@ -35,6 +36,7 @@ LINK_MODES: tuple[str, ...] = get_args(LinkMode)
 _TMP_DIR = "tmp"
 _CHUNK = 1 << 20
 _FICLONE = 0x40049409  # Linux ioctl: clone a file's extents (reflink)
+_YOUNG_LOCK_S = 60.0  # see clean_temp
 
 
 class CacheError(GitprovError):
@@ -378,7 +380,10 @@ class ObjectCache:
             folder = lock.with_suffix("")
             if folder == self._tmp_dir:
                 continue
-            fd = os.open(lock, os.O_RDWR)
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except FileNotFoundError:
+                continue  # another process cleaning at the same time removed it
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -387,6 +392,10 @@ class ObjectCache:
                 if folder.is_dir():
                     removed += sum(1 for p in folder.rglob("*.part") if p.is_file())
                     shutil.rmtree(folder, ignore_errors=True)
+                elif time.time() - os.fstat(fd).st_mtime < _YOUNG_LOCK_S:
+                    # Its process may be between creating the lock and locking it:
+                    # removing the lock now would orphan the folder it is about to make.
+                    continue
                 lock.unlink(missing_ok=True)
             finally:
                 os.close(fd)
