@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from gitprov.cli.main import app
 from gitprov.model import report_layout
 from gitprov.model.lineage_graph import ArtifactNode, Edge, LineageGraph, RunNode
 from gitprov.services import report_graph
-from tests.conftest import Result, run_gitprov
+from tests.conftest import Result
 
 TRAIN = """\
 import json, pathlib, sys
@@ -288,9 +288,9 @@ def test_a_bad_range_is_a_usage_error(site: tuple[Script, Path], tmp_path: Path)
 
 
 def test_a_repository_without_runs_still_gets_a_report(
-    committed_repo: Path, gitprov: object, tmp_path: Path
+    committed_repo: Path, gitprov: Callable[..., Result], tmp_path: Path
 ) -> None:
-    result = run_gitprov(committed_repo, "report", "--out", str(tmp_path / "r"))
+    result = gitprov("report", "--out", str(tmp_path / "r"))
     assert result.exit_code == 0, result.stderr
     html = (tmp_path / "r" / "lineage.html").read_text()
     assert "No run or tracked artifact in this history yet." in html
