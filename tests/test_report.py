@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gitprov.cli.main import app
-from gitprov.model import report_layout
+from gitprov.model import report_charts, report_layout
 from gitprov.model.lineage_graph import ArtifactNode, Edge, LineageGraph, RunNode
 from gitprov.services import report_graph
 from tests.conftest import Result
@@ -329,3 +329,23 @@ def test_a_large_graph_is_cut_to_the_newest_runs_and_keeps_the_focus() -> None:
     assert len(cut.runs) + len(cut.artifacts) <= 100
     assert graph.focus in cut.artifacts
     assert all(e.run in cut.runs and e.artifact in cut.artifacts for e in cut.edges)
+
+
+def test_the_runs_chart_stacks_failed_runs_on_succeeded_ones_per_day() -> None:
+    runs = [("2024-01-01", True), ("2024-01-01", False), ("2024-01-02", True)]
+    svg = report_charts.runs_over_time(runs)
+    assert 'aria-label="Runs per day: 3 runs on 2 days"' in svg
+    assert "<title>2024-01-01: 1 succeeded, 1 failed</title>" in svg
+    assert "<title>2024-01-02: 1 succeeded, 0 failed</title>" in svg
+    assert report_charts.runs_over_time([]).startswith('<p class="empty">')
+
+
+def test_an_evaluation_without_an_interval_is_a_dot_without_a_bar() -> None:
+    points = [
+        report_charts.Point("aaaaaaa", 0.8, 0.7, 0.9),
+        report_charts.Point("bbbbbbb", 0.85, None, None),
+    ]
+    svg = report_charts.intervals("accuracy", points)
+    assert svg.count("<circle") == 2
+    assert svg.count("<line") == 2  # the axis and one interval
+    assert "<title>aaaaaaa: 0.8 [0.7, 0.9]</title>" in svg

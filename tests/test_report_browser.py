@@ -199,3 +199,18 @@ def test_the_checkpoint_page_shows_the_card_and_its_evaluation_chart(
     focus = browser.find_element(By.CSS_SELECTOR, "svg.graph .node.focus")
     assert "models/tuned.pt" in focus.get_attribute("aria-label")
     assert "models/tuned.pt" in browser.find_element(By.CSS_SELECTOR, "#record h3").text
+
+
+def test_find_a_node_shows_its_record(browser: WebDriver, site: tuple[Script, Path]) -> None:
+    _, out = site
+    open_page(browser, out / "lineage.html")
+    find = browser.find_element(By.ID, "find")
+    option = next(
+        o
+        for o in find.find_elements(By.TAG_NAME, "option")
+        if o.text == "checkpoint models/base.pt"
+    )
+    option.click()
+    assert browser.find_element(By.CSS_SELECTOR, "#record h3").text == "checkpoint models/base.pt"
+    chosen = browser.find_element(By.CSS_SELECTOR, "svg.graph .node.selected")
+    assert chosen.get_attribute("data-id") == option.get_attribute("value")
