@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -349,3 +350,27 @@ def test_an_evaluation_without_an_interval_is_a_dot_without_a_bar() -> None:
     assert svg.count("<circle") == 2
     assert svg.count("<line") == 2  # the axis and one interval
     assert "<title>aaaaaaa: 0.8 [0.7, 0.9]</title>" in svg
+
+
+def test_open_starts_the_users_browser_on_the_overview(
+    site: tuple[Script, Path], tmp_path: Path
+) -> None:
+    script, _ = site
+    opened = tmp_path / "opened.txt"
+    # Python's webbrowser runs $BROWSER with the page's URL for %s.
+    command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])'"
+    env = {**script.env, "BROWSER": f"{command} {opened} %s"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitprov", "report", "--out", str(tmp_path / "r"), "--open"],
+        cwd=script.repo,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for _ in range(100):  # the browser command is started, not waited for
+        if opened.exists() and opened.read_text():
+            break
+        time.sleep(0.05)
+    assert opened.read_text() == (tmp_path / "r" / "index.html").resolve().as_uri()

@@ -214,3 +214,46 @@ def test_find_a_node_shows_its_record(browser: WebDriver, site: tuple[Script, Pa
     assert browser.find_element(By.CSS_SELECTOR, "#record h3").text == "checkpoint models/base.pt"
     chosen = browser.find_element(By.CSS_SELECTOR, "svg.graph .node.selected")
     assert chosen.get_attribute("data-id") == option.get_attribute("value")
+
+
+CONTRAST = """
+function lum(c) {
+  const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const bg = getComputedStyle(el).backgroundColor;
+    if (bg && !bg.startsWith('rgba(0, 0, 0, 0)') && bg !== 'transparent') { return bg; }
+  }
+  return 'rgb(255, 255, 255)';
+}
+const low = [];
+for (const el of document.querySelectorAll('body *:not(script):not(style)')) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.closest('svg')) { continue; }
+  const a = lum(getComputedStyle(el).color), b = lum(background(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) {
+    low.push(el.tagName + ' ' + ratio.toFixed(2) + ' ' + el.textContent.slice(0, 40));
+  }
+}
+return low;
+"""
+
+
+def test_every_text_has_at_least_4_5_to_1_contrast(
+    browser: WebDriver, site: tuple[Script, Path]
+) -> None:
+    """WCAG AA for body text, computed from the rendered colours (SVG labels are checked
+    by their fills in report.css: dark text on light node colours)."""
+    _, out = site
+    for page in ("index.html", "lineage.html", "checkpoints/models-tuned.pt.html"):
+        open_page(browser, out / page)
+        assert browser.execute_script(CONTRAST) == [], page
+    grey = out.parent / "grey.html"  # the check can fail: light grey on white is 2.3:1
+    grey.write_text('<!DOCTYPE html><title>x</title><p style="color:#aaa">faint</p>')
+    open_page(browser, grey)
+    assert browser.execute_script(CONTRAST) == ["P 2.32 faint"]

@@ -118,6 +118,22 @@ def overview(data: ReportData) -> str:
             caption="Checkpoints marked for release",
             raw=True,
         ),
+        "<h2>Releases</h2>",
+        h.table(
+            ["tag", "checkpoint", "version", "verdict"],
+            [
+                [
+                    escape(r.tag),
+                    h.link(checkpoint_href(c.path), c.path),
+                    escape(r.release.version if r.release else ""),
+                    h.badge(r.status.replace("_", " "), r.valid),
+                ]
+                for c in data.checkpoints
+                for r in c.releases
+            ],
+            caption="Release tags, each verified",
+            raw=True,
+        ),
         "<h2>Deprecated checkpoints</h2>",
         h.table(
             ["checkpoint", "digest", "since", "reason", "replaced by"],
