@@ -116,10 +116,31 @@ def test_an_expired_key_is_outside_its_validity_window(
     signers = project / ".gitprov/allowed_signers"
     principal, public = signers.read_text().split(" ", 1)
     signers.write_text(f'{principal} valid-before="20200101Z" {public}')
+    assert verdicts(gitprov)[0]["status"] == "valid"  # trust changes only by a commit
+    commit_trust(project, "the key expired in 2020")
     (found,) = verdicts(gitprov)
     assert found["status"] == "outside_window"
     # Within a window that covers the record's time, the same signature is valid again.
     signers.write_text(f'{principal} valid-after="20200101Z",namespaces="gitprov" {public}')
+    commit_trust(project, "the key is valid from 2020")
+    assert verdicts(gitprov)[0]["status"] == "valid"
+
+
+def commit_trust(repo: Path, message: str) -> None:
+    git(repo, "add", ".gitprov/allowed_signers", ".gitprov/owners.toml")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def test_an_uncommitted_signer_is_not_trusted(
+    project: Path, gitprov: Callable[..., Result], keys: Path
+) -> None:
+    other, public = keypair(keys, "other")
+    git(project, "config", "user.signingkey", str(other))
+    assert gitprov("approve", "models/m.pt", "--role", "reviewer").exit_code == 0
+    signers = project / ".gitprov/allowed_signers"
+    signers.write_text(signers.read_text() + f"test@example.com {public}\n")
+    assert verdicts(gitprov)[0]["status"] == "unknown_key"
+    commit_trust(project, "a second key for the reviewer")
     assert verdicts(gitprov)[0]["status"] == "valid"
 
 
@@ -128,6 +149,7 @@ def test_removed_from_the_role_after_approving(
 ) -> None:
     assert gitprov("approve", "models/m.pt", "--role", "reviewer").exit_code == 0
     (project / ".gitprov/owners.toml").write_text('[roles]\nreviewer = ["x@example.com"]\n')
+    commit_trust(project, "someone else reviews now")
     assert verdicts(gitprov)[0]["status"] == "not_in_role"
 
 

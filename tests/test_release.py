@@ -23,10 +23,12 @@ from in_toto_attestation.v1 import statement_pb2
 from in_toto_attestation.v1.statement import Statement
 
 from gitprov import __version__
-from gitprov.adapters import git_notes
+from gitprov.adapters import git_notes, signing
 from gitprov.errors import ConfigError, ExitCode, GitprovError, UsageError
+from gitprov.model import approval as signed
 from gitprov.model import checklist as checklist_model
 from gitprov.model import release as model
+from gitprov.model.notes import canonical_json
 from gitprov.services import push_check, release_verify
 from gitprov.services import release as service
 from gitprov.services.workspace import find, open_workspace
@@ -462,13 +464,35 @@ def test_push_of_a_release_tag_with_a_tampered_record_is_refused(
     assert gitprov("releases").exit_code == ExitCode.FAILED
 
 
-def test_push_refused_when_the_signer_is_not_trusted(
+def test_an_untrusted_signer_is_refused_at_release_and_at_push(
     project: Path, gitprov: Callable[..., Result], bare_remote: Path
 ) -> None:
     uploaded(project, gitprov)
-    other, _ = keypair(project.parent / "keys", "other")
+    trusted = git(project, "config", "user.signingkey").strip()
+    other, public = keypair(project.parent / "keys", "other")
     git(project, "config", "user.signingkey", str(other))
+    # An uncommitted line does not make a key trusted: trust changes by a commit only.
+    signers = project / ".gitprov/allowed_signers"
+    signers.write_text(signers.read_text() + f"{ME} {public}\n")
+    refused = gitprov("release", "models/m.pt", "--version", "1.0.0")
+    assert refused.exit_code == ExitCode.FAILED
+    assert "the release would not verify (unknown_key" in refused.stderr
+    assert release_records(project) == []
+    assert git(project, "tag", "--list").strip() == ""
+    git(project, "checkout", "-q", "--", ".gitprov/allowed_signers")
+
+    # A record re-signed by that key behind gitprov's back is refused by the push guard.
+    git(project, "config", "user.signingkey", trusted)
     ok(gitprov("release", "models/m.pt", "--version", "1.0.0"))
+    head = git(project, "rev-parse", "HEAD").strip()
+    text = git_notes.read_note(project, head)
+    (record,) = release_records(project)
+    payload = signed.signed_payload(record)
+    forged_signature = signing.ssh_sign(other, payload, namespace=signed.NAMESPACE, cwd=project)
+    line = next(ln for ln in text.splitlines() if '"type":"release"' in ln)
+    forged_line = canonical_json({**record, "signature": forged_signature})
+    forged = text.replace(line, forged_line)
+    git(project, "notes", "--ref=refs/notes/gitprov", "add", "-f", "-F", "-", head, stdin=forged)
 
     pushed = push(project, "main", "m-v1.0.0")
 
@@ -509,3 +533,25 @@ def test_the_guard_loads_nothing_unless_a_release_tag_is_pushed(
     assert ("gitprov.services.release_verify" in loaded) is guarded
     assert ("gitprov.model.release" in loaded) is guarded
     assert (report["exit"] != 0) is guarded
+
+
+def test_release_judges_the_commit_not_uncommitted_files(
+    project: Path, gitprov: Callable[..., Result]
+) -> None:
+    uploaded(project, gitprov)
+    ok(gitprov("decision", "new", "Ship m", "--no-edit"))
+    (record,) = (project / "decisions").glob("*.md")
+    ident = record.name.split("-")[0]
+    ok(gitprov("decision", "link", ident, "--artifact", "models/m.pt"))
+    clean = record.read_text()
+    record.write_text(clean + "\nThe bucket key was AKIAIOSFODNN7EXAMPLE.\n")
+    git(project, "add", "decisions")
+    git(project, "commit", "-q", "--no-verify", "-m", "decision, with a leaked key")
+    record.write_text(clean)  # removed from the work tree only
+
+    refused = gitprov("release", "models/m.pt", "--version", "1.0.0")
+
+    assert refused.exit_code == ExitCode.FAILED
+    assert "no-secrets" in refused.stderr
+    assert "AKIAIOSFODNN7EXAMPLE" not in refused.stderr
+    assert release_records(project) == []

@@ -328,6 +328,8 @@ def test_required_roles_need_a_valid_signed_approval(repo: Path, tmp_path: Path)
     )
     checklist = repo / ".gitprov/checklist.toml"
     checklist.write_text(checklist.read_text().replace("required = []", 'required = ["reviewer"]'))
+    git(repo, "add", ".gitprov")
+    git(repo, "commit", "-q", "-m", "reviewers, their keys, and a required approval")
     git(repo, "config", "gpg.format", "ssh")
     git(repo, "config", "user.signingkey", str(key))
     _, reports = check_json(repo, "model.pt")

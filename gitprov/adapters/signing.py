@@ -95,7 +95,7 @@ def ssh_sign(key: Path, data: bytes, *, namespace: str, cwd: Path) -> str:
 
 def ssh_verify(
     *,
-    allowed_signers: Path,
+    allowed_signers: str,
     principal: str,
     namespace: str,
     signature: str,
@@ -103,11 +103,15 @@ def ssh_verify(
     verify_time: str,
     cwd: Path,
 ) -> VerifyResult:
-    """``ssh-keygen -Y verify`` of ``signature`` over ``data`` at ``verify_time``."""
+    """``ssh-keygen -Y verify`` of ``signature`` over ``data`` at ``verify_time``, against
+    ``allowed_signers`` (the file's text: callers read it from a commit, so that trust is
+    what the history says, never an uncommitted edit)."""
     with tempfile.TemporaryDirectory(prefix="gitprov-verify-") as tmp:
         sig = Path(tmp) / "record.sig"
         sig.write_text(signature, encoding="ascii", errors="replace")
-        args = ["-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", namespace]
+        signers = Path(tmp) / "allowed_signers"
+        signers.write_text(allowed_signers, encoding="utf-8")
+        args = ["-Y", "verify", "-f", str(signers), "-I", principal, "-n", namespace]
         args += ["-s", str(sig), f"-Overify-time={verify_time}"]
         proc = _ssh_keygen(args, stdin=data, cwd=cwd)
     if proc.returncode == 0:

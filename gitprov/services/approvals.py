@@ -16,6 +16,7 @@ from gitprov.adapters import git, git_notes, signing
 from gitprov.errors import ConfigError, GitprovError, UsageError
 from gitprov.model import approval as model
 from gitprov.model.notes import format_at, make_record, parse_lines
+from gitprov.services import trust
 from gitprov.services.workspace import Tracked, Workspace, find, open_workspace
 
 VALID = "valid"
@@ -58,16 +59,15 @@ def _checkpoint(cwd: Path, checkpoint: str) -> tuple[Workspace, Tracked]:
 
 
 def load_owners(top: Path) -> dict[str, tuple[str, ...]]:
-    """The roles in ``.gitprov/owners.toml`` (a ConfigError with the fix when missing)."""
-    path = top / model.OWNERS_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """The roles of ``.gitprov/owners.toml`` as committed at HEAD (a ConfigError with the
+    fix when it is not committed: an uncommitted role would never verify)."""
+    found = trust.at_commit(top)
+    if not found.has_owners:
         raise ConfigError(
-            f"{model.OWNERS_PATH} does not exist, so no role can approve",
+            f"{model.OWNERS_PATH} is not committed, so no role can approve",
             "Create it from templates/owners.toml (docs/approvals.md) and commit it",
-        ) from None
-    return model.parse_owners(text, source=model.OWNERS_PATH)
+        )
+    return found.roles
 
 
 def approve(*, cwd: Path, checkpoint: str, role: str, comment: str = "") -> Approval:
@@ -143,7 +143,7 @@ def _failure(signature: str, found: Approval, signers: list[model.Signer]) -> tu
 
 
 def _signature_verdict(
-    record: dict[str, object], found: Approval, *, top: Path, signers: list[model.Signer] | None
+    record: dict[str, object], found: Approval, *, top: Path, trusted: trust.Trust
 ) -> tuple[str, str]:
     signature = record.get("signature")
     if not isinstance(signature, str):
@@ -152,10 +152,11 @@ def _signature_verdict(
         model.parse_at(found.at)
     except ValueError:
         return TAMPERED, f"the record's time {found.at!r} is malformed"
-    if signers is None:
-        return UNKNOWN_KEY, f"no {model.ALLOWED_SIGNERS_PATH}"
+    signers = trusted.signers
+    if signers is None or trusted.signers_text is None:
+        return UNKNOWN_KEY, f"no {model.ALLOWED_SIGNERS_PATH} is committed"
     result = signing.ssh_verify(
-        allowed_signers=top / model.ALLOWED_SIGNERS_PATH,
+        allowed_signers=trusted.signers_text,
         principal=model.email_of(found.approver),
         namespace=model.NAMESPACE,
         signature=signature,
@@ -171,12 +172,11 @@ def _verify(
     found: Approval,
     *,
     top: Path,
-    roles: dict[str, tuple[str, ...]],
-    signers: list[model.Signer] | None,
+    trusted: trust.Trust,
 ) -> VerifiedApproval:
-    status, detail = _signature_verdict(record, found, top=top, signers=signers)
+    status, detail = _signature_verdict(record, found, top=top, trusted=trusted)
     # The role is checked only for a good signature: a forged record's role means nothing.
-    if status == VALID and not model.in_role(found.approver, roles.get(found.role, ())):
+    if status == VALID and not model.in_role(found.approver, trusted.roles.get(found.role, ())):
         status = NOT_IN_ROLE
         detail = f"{found.approver} is not in role '{found.role}' in {model.OWNERS_PATH}"
     return VerifiedApproval(found, status, detail)
@@ -189,19 +189,13 @@ def verified_approvals(cwd: Path, checkpoint: str) -> list[VerifiedApproval]:
     return verified_for_digest(ws.top, tracked.pointer.digest)
 
 
-def verified_for_digest(top: Path, digest: str, *, at: str = "HEAD") -> list[VerifiedApproval]:
+def verified_for_digest(
+    top: Path, digest: str, *, at: str = "HEAD", trust_at: str | None = None
+) -> list[VerifiedApproval]:
     """Every approval of ``digest`` in the notes of ``at``'s history, oldest first, each
-    verified against the owners and allowed signers of the work tree."""
-    try:
-        roles = load_owners(top)
-    except ConfigError:
-        roles = {}  # every approval then reports NOT_IN_ROLE, with the file named
-    signers_path = top / model.ALLOWED_SIGNERS_PATH
-    signers = (
-        model.parse_allowed_signers(signers_path.read_text(encoding="utf-8"))
-        if signers_path.is_file()
-        else None
-    )
+    verified against the owners and allowed signers committed at ``trust_at`` (default
+    ``at``; a review passes its base, so that a pull request cannot trust itself)."""
+    trusted = trust.at_commit(top, trust_at or at)
     commits = git.rev_list(top, [at]) if git.resolve_commit(top, at) else []
     notes = git_notes.read_notes(top, commits)
     verdicts = []
@@ -210,6 +204,6 @@ def verified_for_digest(top: Path, digest: str, *, at: str = "HEAD") -> list[Ver
             if record.get("type") != model.TYPE or record.get("digest") != digest:
                 continue
             found = _approval(record, commit)
-            verdicts.append(_verify(record, found, top=top, roles=roles, signers=signers))
+            verdicts.append(_verify(record, found, top=top, trusted=trusted))
     verdicts.sort(key=lambda v: v.approval.at)
     return verdicts

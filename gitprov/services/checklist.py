@@ -59,13 +59,15 @@ def run(
     checkpoints: Sequence[str] = (),
     staged: bool = False,
     rev_range: str | None = None,
+    at: str | None = None,
 ) -> list[model.Report]:
-    """Check named ``checkpoints`` (work tree, any stage), or the release-marked ones that
-    the index changes (``staged``), that each commit of ``rev_range`` changes, or all."""
+    """Check named ``checkpoints`` (as in the work tree, or as committed at ``at``; any
+    stage), or the release-marked ones that the index changes (``staged``), that each
+    commit of ``rev_range`` changes, or all of them."""
     ws = open_workspace(cwd)
     if checkpoints:
         found = find(ws, cwd, list(checkpoints))
-        chosen = targets.named(ws.top, [ws.display(t.pointer_path) for t in found])
+        chosen = targets.named(ws.top, [ws.display(t.pointer_path) for t in found], at=at)
     elif staged:
         chosen = targets.staged(ws.top)
     elif rev_range:

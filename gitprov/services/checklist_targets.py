@@ -182,9 +182,10 @@ def all_released(top: Path) -> list[Target]:
     ]
 
 
-def named(top: Path, pointer_paths: Sequence[str]) -> list[Target]:
-    """The checkpoints at ``pointer_paths`` in the work tree, whatever their stage."""
-    source = Source(top)
+def named(top: Path, pointer_paths: Sequence[str], *, at: str | None = None) -> list[Target]:
+    """The checkpoints at ``pointer_paths`` in the work tree (or as committed at ``at``),
+    whatever their stage."""
+    source = Source(top, git.resolve_commit(top, at) if at else None)
     out = []
     for path in pointer_paths:
         target = load_target(source, path)

@@ -28,6 +28,8 @@ from gitprov.model import release as model
 from gitprov.model.checklist import CHECKLIST_PATH, Report
 from gitprov.model.exports.context import git_uri
 from gitprov.model.notes import format_at, make_record, parse_lines
+from gitprov.services import release_verify
+from gitprov.services.approvals import VALID
 from gitprov.services.project_files import CONFIG_PATH
 from gitprov.services.workspace import Tracked, Workspace, find, open_workspace
 
@@ -181,7 +183,9 @@ def release(
             "Run 'git config user.name NAME' and 'git config user.email EMAIL'",
         )
     run = checklist or _default_checklist
-    reports = [r for r in run(cwd=ws.top, checkpoints=[name]) if r.checkpoint == name]
+    # The checklist reads the commit, not the work tree: the signed verdict must be about
+    # exactly what the tag names (decisions, run records, data licenses included).
+    reports = [r for r in run(cwd=ws.top, checkpoints=[name], at=head) if r.checkpoint == name]
     if not reports:
         raise GitprovError(f"the checklist reported nothing for {name}", "Run 'gitprov check'")
     report = reports[0]
@@ -214,8 +218,17 @@ def release(
     signature = signing.ssh_sign(key, payload, namespace=signed.NAMESPACE, cwd=ws.top)
     line = make_record(model.TYPE, {**fields, "signature": signature}, at=when)
     record = parse_lines(line)[0]
-    git_notes.append(ws.top, head, [line])
     found = model.parse_release(record)
+    # A record that would not verify (the key is not the committed allowed signer of
+    # user.email) must not be written, nor a tag made that every push would refuse.
+    status, detail = release_verify.signature_verdict(ws.top, record, found, trust_at=head)
+    if status != VALID:
+        raise GitprovError(
+            f"the release would not verify ({status}: {detail})",
+            f"Commit the public key of {signed.email_of(releaser)} to "
+            f"{signed.ALLOWED_SIGNERS_PATH} (or sign with the key listed there), then retry",
+        )
+    git_notes.append(ws.top, head, [line])
     text = model.tag_message(
         checkpoint=name,
         digest=tracked.pointer.digest,

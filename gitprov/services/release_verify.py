@@ -24,6 +24,7 @@ from gitprov.model import approval as signed
 from gitprov.model import pointer as pointers
 from gitprov.model import release as model
 from gitprov.model.notes import parse_lines
+from gitprov.services import trust
 from gitprov.services.approvals import OUTSIDE_WINDOW, TAMPERED, UNKNOWN_KEY, VALID
 
 NOT_A_RELEASE = "not_a_release"  # no marker: an ordinary tag, nothing to verify
@@ -49,17 +50,11 @@ class ReleaseVerdict:
         return self.status == VALID
 
 
-def _signers(top: Path) -> list[signed.Signer] | None:
-    path = top / signed.ALLOWED_SIGNERS_PATH
-    return (
-        signed.parse_allowed_signers(path.read_text(encoding="utf-8")) if path.is_file() else None
-    )
-
-
 def signature_verdict(
-    top: Path, record: dict[str, object], found: model.Release
+    top: Path, record: dict[str, object], found: model.Release, *, trust_at: str
 ) -> tuple[str, str]:
-    """The signature's status and a one-line detail, as for approvals."""
+    """The signature's status and a one-line detail, as for approvals, against the
+    allowed signers committed at ``trust_at`` (never an uncommitted edit)."""
     signature = record.get("signature")
     if not isinstance(signature, str):
         return TAMPERED, "the record has no signature"
@@ -67,12 +62,13 @@ def signature_verdict(
         signed.parse_at(found.at)
     except ValueError:
         return TAMPERED, f"the record's time {found.at!r} is malformed"
-    signers = _signers(top)
-    if signers is None:
-        return UNKNOWN_KEY, f"there is no {signed.ALLOWED_SIGNERS_PATH} to verify it with"
+    trusted = trust.at_commit(top, trust_at)
+    signers = trusted.signers
+    if signers is None or trusted.signers_text is None:
+        return UNKNOWN_KEY, f"no {signed.ALLOWED_SIGNERS_PATH} is committed to verify it with"
     principal = signed.email_of(found.releaser)
     result = signing.ssh_verify(
-        allowed_signers=top / signed.ALLOWED_SIGNERS_PATH,
+        allowed_signers=trusted.signers_text,
         principal=principal,
         namespace=signed.NAMESPACE,
         signature=signature,
@@ -150,7 +146,8 @@ def verify_tag_object(top: Path, tag: str, obj: str) -> ReleaseVerdict:
     for record in parse_lines(git_notes.read_note(top, commit)):
         if record.get("type") == model.TYPE and record.get("id") == record_id:
             found = model.parse_release(record)
-            status, detail = signature_verdict(top, record, found)
+            # Trust as the released commit has it: the tag vouches for that commit.
+            status, detail = signature_verdict(top, record, found, trust_at=commit)
             if status == VALID:
                 status, detail = _content_verdict(top, record, found, tag, commit)
             return ReleaseVerdict(tag, commit, record_id, status, detail, found)

@@ -91,7 +91,11 @@ def review(*, cwd: Path, rev_range: str, node_cap: int = DEFAULT_NODE_CAP) -> Re
         for row in _metric_rows(history, evaluations, (merge_base, head), pointer_path, path)
     ]
     checks = review_checks.gather(
-        cwd=top, head=head, pointer_paths=[p for p, _ in touched], notes=notes
+        cwd=top,
+        head=head,
+        trust_at=merge_base or head,
+        pointer_paths=[p for p, _ in touched],
+        notes=notes,
     )
     return ReviewReport(
         base=base_rev,

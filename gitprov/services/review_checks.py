@@ -25,9 +25,13 @@ class Checks:
     approvals: tuple[ApprovalStatus, ...] = ()
 
 
-def gather(*, cwd: Path, head: str, pointer_paths: Sequence[str], notes: list[str]) -> Checks:
+def gather(
+    *, cwd: Path, head: str, trust_at: str, pointer_paths: Sequence[str], notes: list[str]
+) -> Checks:
     """Checklist reports and verified approvals of the release-marked checkpoints among
-    ``pointer_paths`` (pointer files, from the top), at commit ``head``."""
+    ``pointer_paths`` (pointer files, from the top), at commit ``head``. Approvals are
+    verified against the owners and signers committed at ``trust_at`` (the base: a pull
+    request cannot add the key that vouches for it)."""
     if not pointer_paths:
         return Checks()
     try:
@@ -44,7 +48,9 @@ def gather(*, cwd: Path, head: str, pointer_paths: Sequence[str], notes: list[st
             if target is None or not target.released:
                 continue
             reports.append(checklist.check_target(ws, target))
-            verdicts = approvals.verified_for_digest(ws.top, target.pointer.digest, at=head)
+            verdicts = approvals.verified_for_digest(
+                ws.top, target.pointer.digest, at=head, trust_at=trust_at
+            )
         except GitprovError as exc:
             notes.append(f"release checklist of {path}: {exc}")
             continue
