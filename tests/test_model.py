@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gitprov.adapters import resources
 from gitprov.errors import ConfigError
-from gitprov.model import gitignore, hookshim, project_config
+from gitprov.model import gitignore, hookshim, pointer, project_config
 
 # Lines a user may have in a .gitignore (no line breaks inside a line).
 user_line = st.text(
@@ -99,3 +99,15 @@ def test_config_parse_never_crashes(text: str) -> None:
     else:
         return
     assert problem.startswith("c.toml is not valid TOML at line ")
+
+
+@pytest.mark.parametrize("card", ["../../outside/x.card.md", "/etc/x.card.md", "sub/x.card.md"])
+def test_a_pointer_card_outside_its_folder_is_refused(card: str) -> None:
+    text = (
+        'kind = "checkpoint"\npath = "m.pt"\ndigest = "sha256:' + "a" * 64 + '"\nsize = 1\n'
+        f'card = "{card}"\n'
+    )
+    for parse in (pointer.parse, pointer.parse_fields):
+        with pytest.raises(pointer.PointerError) as caught:
+            parse(text, source="m.pt.gitprov")
+        assert "m.pt.gitprov:5: 'card'" in caught.value.problem

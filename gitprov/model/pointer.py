@@ -180,6 +180,11 @@ def _check_optional(values: dict[str, object], fail: Callable[[str, str], Pointe
         value = values.get(key)
         if value is not None and not isinstance(value, str):
             raise fail(key, "must be a string")
+    card = values.get("card")
+    # The card sits beside the pointer, like the artifact: 'card' is written to by 'card
+    # new/sync' and 'deprecate', so a path out of the folder would write outside the repo.
+    if isinstance(card, str) and (why := check_relative_path(card)) is not None:
+        raise fail("card", f"{why} (write a file name beside the pointer, e.g. m.card.md)")
     if "meta" in values and not isinstance(values["meta"], dict):
         raise fail("meta", "must be a table ([meta])")
 
