@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
+from gitprov.adapters.staging import StagingDir
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model.remote_config import RemoteSpec
@@ -113,6 +114,9 @@ class RemoteStore:
         self._lock = threading.Lock()
         self.requests = 0
         self._staged: list[tuple[Path, Path]] = []  # directory store: temp, final name
+        # Directory store: this process's staging folder, flock'ed; a push killed mid-way
+        # leaves its staged files there, and the next push removes them (adapters/staging).
+        self._staging: StagingDir | None = None
         self._log = os.environ.get("GITPROV_STORAGE_LOG")
         url = spec.url
         if "://" not in url and not url.startswith("/"):
@@ -375,6 +379,7 @@ class RemoteStore:
         finally:
             for temp, _ in staged:
                 temp.unlink(missing_ok=True)
+            self._release_staging()
 
     def discard(self) -> None:
         """Drop staged, unpublished uploads (after a failure: nothing half-done stays)."""
@@ -382,6 +387,20 @@ class RemoteStore:
             staged, self._staged = self._staged, []
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+        self._release_staging()
+
+    def _staging_dir(self) -> Path:
+        with self._lock:
+            if self._staging is None:
+                self._staging = StagingDir(Path(self.root) / _STAGING)
+            return self._staging.path()
+
+    def _release_staging(self) -> None:
+        """Remove this process's (empty) staging folder: no upload is in flight."""
+        with self._lock:
+            staging, self._staging = self._staging, None
+        if staging is not None:
+            staging.release()
 
     def _upload_local(self, digest: str, source: Path) -> bool:
         """Stage a verified copy in ``<store>/tmp/``; ``flush()`` publishes it."""
@@ -390,10 +409,13 @@ class RemoteStore:
         if final.is_file():
             return False
         # Sharded like the objects: parallel uploads do not queue on one folder's lock.
-        tmp_dir = Path(self.root) / _STAGING / digests.hex_part(digest)[:2]
+        try:
+            tmp_dir = self._staging_dir() / digests.hex_part(digest)[:2]
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._denied("write", exc) from None
         temp = tmp_dir / f"{secrets.token_hex(8)}.part"
         try:
-            tmp_dir.mkdir(parents=True, exist_ok=True)
             with open(temp, "xb") as out:
                 _copy_verified(source, out, digest)
             os.chmod(temp, 0o444)
@@ -429,6 +451,8 @@ class RemoteStore:
             handle = self._call("get", digest, lambda: self.fs.open(self.key(digest), "rb"))
         except FileNotFoundError:
             raise self.missing(digest) from None
+        except PermissionError as exc:  # a 403 is the user's to fix: one line, not a crash
+            raise self._denied("read", exc) from None
         reader = _ResumingReader(self, digest, handle)
         try:
             yield cast(IO[bytes], reader)  # what the caller uses of a file: read()
@@ -470,6 +494,8 @@ class _ResumingReader:
         for attempt in range(self._store._retries + 1):
             try:
                 data = bytes(self._handle.read(-1 if size is None else size))
+            except PermissionError as exc:
+                raise self._store._denied("read", exc) from None
             except _PERMANENT:
                 raise
             except Exception as exc:  # noqa: BLE001 - backends raise anything; retry, then explain
@@ -492,7 +518,12 @@ class _ResumingReader:
             handle.seek(self._offset)
             return handle
 
-        self._handle = self._store._call("get", self._digest, reopen)
+        try:
+            self._handle = self._store._call("get", self._digest, reopen)
+        except FileNotFoundError:
+            raise self._store.missing(self._digest) from None
+        except PermissionError as exc:
+            raise self._store._denied("read", exc) from None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -400,3 +400,34 @@ def test_a_pull_killed_mid_restore_completes_when_run_again(tmp_path: Path) -> N
     refused = run(gitprov("pull"), b)
     assert refused.returncode == 1
     assert "local changes would be overwritten: data/d" in refused.stderr
+
+
+def test_staged_uploads_of_a_killed_push_are_removed_by_the_next_push(tmp_path: Path) -> None:
+    """Regression: a push to a directory store killed mid-way left its staged files in
+    <store>/tmp/ for ever. The next push removes a dead push's staging folder (its lock
+    is free) and leaves a live one's (its lock is held) alone."""
+    import fcntl  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    rnd = random.Random(SEED + 6)
+    store = Store("dir", str(tmp_path / "store"), ())
+    a = project(tmp_path, store, rnd, files=3, big_mb=1)
+    staging = Path(store.url) / "tmp"
+    for name in ("dead" * 4, "live" * 4):
+        gen(staging, {f"{name}/ab/0123456789abcdef.part": b"staged bytes", f"{name}.lock": ""})
+    live = os.open(staging / ("live" * 4 + ".lock"), os.O_RDWR)
+    try:
+        fcntl.flock(live, fcntl.LOCK_EX)  # as the live push holds it
+
+        ok(run(gitprov("push"), a))
+
+        left = sorted(str(p.relative_to(staging)) for p in staging.rglob("*"))
+        live_files = ["", ".lock", "/ab", "/ab/0123456789abcdef.part"]
+        assert left == ["livelivelivelive" + suffix for suffix in live_files]
+    finally:
+        os.close(live)
+    # Its process gone, the next push that uploads anything removes it too.
+    gen(a, {"models/m.bin": b"retrained"})
+    ok(run(gitprov("track", "models/m.bin"), a))
+    ok(run(gitprov("push"), a))
+    assert harness.store_temp(store.filesystem(), store.url) == []
