@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
+from gitprov.adapters.staging import StagingDir
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model.remote_config import RemoteSpec
@@ -113,6 +114,9 @@ class RemoteStore:
         self._lock = threading.Lock()
         self.requests = 0
         self._staged: list[tuple[Path, Path]] = []  # directory store: temp, final name
+        # Directory store: this process's staging folder, flock'ed; a push killed mid-way
+        # leaves its staged files there, and the next push removes them (adapters/staging).
+        self._staging: StagingDir | None = None
         self._log = os.environ.get("GITPROV_STORAGE_LOG")
         url = spec.url
         if "://" not in url and not url.startswith("/"):
@@ -375,6 +379,7 @@ class RemoteStore:
         finally:
             for temp, _ in staged:
                 temp.unlink(missing_ok=True)
+            self._release_staging()
 
     def discard(self) -> None:
         """Drop staged, unpublished uploads (after a failure: nothing half-done stays)."""
@@ -382,6 +387,20 @@ class RemoteStore:
             staged, self._staged = self._staged, []
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+        self._release_staging()
+
+    def _staging_dir(self) -> Path:
+        with self._lock:
+            if self._staging is None:
+                self._staging = StagingDir(Path(self.root) / _STAGING)
+            return self._staging.path()
+
+    def _release_staging(self) -> None:
+        """Remove this process's (empty) staging folder: no upload is in flight."""
+        with self._lock:
+            staging, self._staging = self._staging, None
+        if staging is not None:
+            staging.release()
 
     def _upload_local(self, digest: str, source: Path) -> bool:
         """Stage a verified copy in ``<store>/tmp/``; ``flush()`` publishes it."""
@@ -390,10 +409,13 @@ class RemoteStore:
         if final.is_file():
             return False
         # Sharded like the objects: parallel uploads do not queue on one folder's lock.
-        tmp_dir = Path(self.root) / _STAGING / digests.hex_part(digest)[:2]
+        try:
+            tmp_dir = self._staging_dir() / digests.hex_part(digest)[:2]
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._denied("write", exc) from None
         temp = tmp_dir / f"{secrets.token_hex(8)}.part"
         try:
-            tmp_dir.mkdir(parents=True, exist_ok=True)
             with open(temp, "xb") as out:
                 _copy_verified(source, out, digest)
             os.chmod(temp, 0o444)
