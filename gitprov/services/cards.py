@@ -9,6 +9,7 @@ atomic; ``sync`` rewrites the front matter only, so the body stays byte-identica
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -187,8 +188,12 @@ def _open(cwd: Path, checkpoint: str) -> tuple[workspace.Workspace, workspace.Tr
 
 def _read(card: CardFile) -> str:
     try:
-        # A hostile 100 MB card is refused from its size, before it is read.
-        cards.check_size(card.path.stat().st_size, source=card.display)
+        # A hostile 100 MB card is refused from its size, before it is read; so is one
+        # that is not a file (a committed symlink to /dev/zero would never end).
+        info = card.path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise GitprovError(f"{card.display} is not a regular file", "Replace it with the card")
+        cards.check_size(info.st_size, source=card.display)
         # Bytes, decoded: read_text() would turn the team's CRLF line ends into LF.
         return card.path.read_bytes().decode("utf-8")
     except FileNotFoundError:

@@ -134,7 +134,7 @@ def read(rev: str, *, cwd: str | None = None) -> CommitFacts:
         runs.append(_run_id(e[3]) or "")
         try:
             value = json.loads(blobs[e[1]]).get("env")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # a hostile run record
             continue
         env = value if isinstance(value, str) else env
     return CommitFacts(

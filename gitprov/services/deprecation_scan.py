@@ -36,7 +36,7 @@ def read(cwd: Path) -> list[model.Deprecation]:
         # One record a line (gitprov.model.notes, not imported: it costs 'log' its time).
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a line nested ~1000 deep
             continue
         if isinstance(record, dict):
             pairs.append((record, commit))

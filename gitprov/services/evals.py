@@ -24,6 +24,7 @@ dataclass; ``ci_low``/``ci_high`` are None when a value came without an interval
 from __future__ import annotations
 
 import shlex
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,12 @@ def dataset_of(ws: Workspace, cwd: Path, raw: str) -> tuple[str, str]:
 
 def _read(path: Path, shown: str) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        # /dev/zero or a FIFO has no size and never ends: only regular files are read.
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise scores.ScoresError(f"{shown} is {what}", "Name the scores file")
         if size > scores.MAX_BYTES:
             raise scores.ScoresError(
                 f"{shown} is {size} bytes (more than {scores.MAX_BYTES})",

@@ -26,7 +26,7 @@ def note_records(text: str, short: str, warnings: list[str]) -> list[dict[str, A
             continue
         try:
             value = _json_line(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a line nested ~1000 deep
             warnings.append(f"commit {short}: note line {number} is not valid JSON; skipped")
             continue
         if not isinstance(value, dict) or not isinstance(value.get("type"), str):

@@ -31,7 +31,9 @@ def _load_toml(path: Path, *, source: str) -> dict[str, object]:
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
+    # ValueError: an integer of 4300+ digits; RecursionError: arrays nested ~1000 deep.
+    # Both come from a hostile file, not from gitprov (issue 9).
+    except (ValueError, RecursionError) as exc:
         raise ConfigError(
             f"{source} is not valid TOML ({exc})", "Fix the file, then run the command again"
         ) from None

@@ -189,7 +189,21 @@ def flatten(
     pending = [("", root_digest)]
     while pending:
         prefix, digest = pending.pop()
-        for entry in tree.decode(cache.read_verified(digest)):
+        # A node comes from a cache or a store anyone may have written to: its names
+        # (decode) and its links' targets are checked before checkout writes anything, so
+        # a hostile node cannot make it write, or link, outside the snapshot (issue 9).
+        try:
+            entries = tree.decode(cache.read_verified(digest))
+            for entry in entries:
+                if entry.type == "link":
+                    tree.check_link_target(f"{prefix}{entry.name}", entry.target or "")
+        except tree.TreeFormatError as exc:
+            raise GitprovError(
+                f"snapshot node {digests.short(digest)} is malformed or unsafe: {exc}",
+                "Do not use this snapshot; re-create it with 'gitprov track' from an intact "
+                "copy, or pull it again from a remote you trust",
+            ) from None
+        for entry in entries:
             rel = f"{prefix}{entry.name}"
             if entry.type == "dir":
                 pending.append((rel + "/", entry.digest))

@@ -218,6 +218,14 @@ def download(
 
 def _download_children(cache: ObjectCache, want: Want) -> Iterable[Want]:
     # Sizes are not needed to download; reading a node from the cache verifies it.
-    for entry in tree.decode(cache.read_verified(want.digest)):
+    try:
+        entries = tree.decode(cache.read_verified(want.digest))
+    except tree.TreeFormatError as exc:  # a node a hostile store crafted (issue 9)
+        raise GitprovError(
+            f"{want.label}: snapshot node {digests.short(want.digest)} from the remote is "
+            f"malformed or unsafe: {exc}",
+            "Do not use this snapshot; ask whoever pushed it to re-create it with 'gitprov track'",
+        ) from None
+    for entry in entries:
         if entry.type in ("dir", "file"):
             yield Want(entry.digest, entry.size, entry.type == "dir", want.label)

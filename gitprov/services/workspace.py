@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,15 @@ def inside_worktree(ws: Workspace, cwd: Path, raw: str) -> Path:
 def load(pointer_path: Path, ws: Workspace) -> Tracked:
     """Read and check one pointer file."""
     try:
-        # A hostile 100 MB "pointer" is refused from its size, before it is read.
-        pointers.check_size(pointer_path.stat().st_size, source=ws.display(pointer_path))
+        # A hostile 100 MB "pointer" is refused from its size, before it is read; so is
+        # one that is not a file (a committed symlink to /dev/zero would never end).
+        info = pointer_path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise pointers.PointerError(
+                f"{ws.display(pointer_path)} is not a regular file",
+                "Remove it, or re-create the pointer with 'gitprov track'",
+            )
+        pointers.check_size(info.st_size, source=ws.display(pointer_path))
         text = pointer_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GitprovError(
@@ -167,7 +175,11 @@ def find(ws: Workspace, cwd: Path, paths: list[str]) -> list[Tracked]:
             if path.name.endswith(pointers.SUFFIX)
             else path.with_name(pointers.pointer_name(path.name))
         )
-        if not pointer_path.is_file():
+        try:
+            exists = pointer_path.is_file()
+        except OSError:  # e.g. a name too long for the file system: it cannot be tracked
+            exists = False
+        if not exists:
             raise GitprovError(
                 f"{raw} is not tracked by gitprov (no {ws.display(pointer_path)})",
                 f"Track it with 'gitprov track {raw}', or run 'gitprov status' for the list",
