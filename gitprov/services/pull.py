@@ -74,6 +74,9 @@ def fetch(
         for t in chosen
     ]
     with ws.objects_lock(shared=True):
+        # Temp files of a fetch or track that was killed (their process is gone): the
+        # docstring's promise that the next run removes them (tests/reliability).
+        ws.cache.clean_temp()
         moved = transfer.download(ws.cache, store, roots, jobs=spec.jobs, progress=progress)
     report = PullReport(spec.name, [ws.display(t.artifact) for t in chosen], moved)
     failures = moved.failures

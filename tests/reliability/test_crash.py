@@ -388,6 +388,11 @@ def test_a_pull_killed_mid_restore_completes_when_run_again(tmp_path: Path) -> N
     (b / "data/d/part0/.f0.bin.gitprov-tmp-0123456789ab").write_bytes(b"partial")
     (b / "models/m.bin").unlink()
     (b / "models/.m.bin.gitprov-tmp-0123456789ab").write_bytes(b"partial")
+    # and the download temp folder of the dead process (its lock free).
+    gen(
+        b / ".git/gitprov/objects/tmp",
+        {"dead" * 4 + "/ab/0123.part": b"half", "dead" * 4 + ".lock": ""},
+    )
 
     ok(run(gitprov("pull"), b))
 
