@@ -685,3 +685,22 @@ def test_an_eval_record_reads_back_what_was_written(values: list[float], seed: i
         "ci_level": 0.95,
         "n": len(values),
     }
+
+
+def test_a_paired_delta_is_over_the_shared_examples_and_inside_its_interval(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    rows_a = [{"id": i, "correct": 1 if i % 10 else 0} for i in range(1, 201)]  # 0.9
+    rows_b = [{"id": i, "correct": 1 if i <= 200 else 0} for i in range(181, 401)]  # ~0.09
+    _record(gitprov, write_jsonl(tmp_path / "a.jsonl", rows_a))
+    new_version(project, gitprov, "weights v2")
+    _record(gitprov, write_jsonl(tmp_path / "b.jsonl", rows_b))
+
+    result = gitprov("eval", "compare", "models/m.pt@HEAD~1", "models/m.pt", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    correct = next(m for m in json.loads(result.stdout)["metrics"] if m["metric"] == "correct")
+    assert correct["paired"]["n"] == 20
+    assert correct["paired"]["ci_low"] <= correct["delta"] <= correct["paired"]["ci_high"]
+    assert correct["delta"] > 0  # on the 20 shared examples B is right more often than A
+    assert "fewer than either evaluation scored" in correct["why"]

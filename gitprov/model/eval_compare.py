@@ -111,15 +111,20 @@ def compare(
         diff = eval_stats.paired_bootstrap(
             pairs[0], pairs[1], level=level, resamples=resamples, seed=seed
         )
+        shared = f"{diff.n} examples scored by both"
+        if diff.n < max(a.metrics[name].n or 0, b.metrics[name].n or 0):
+            shared += " (fewer than either evaluation scored: delta and interval are theirs)"
         results.append(
             MetricComparison(
                 name,
                 a.metrics[name],
                 b.metrics[name],
-                b.metrics[name].value - a.metrics[name].value,
+                # The paired delta, over the shared examples: the interval and the verdict
+                # are about it, and the two overall values may cover other examples.
+                diff.delta,
                 eval_stats.PAIRED,
                 diff.significant,
-                f"{diff.n} examples scored by both",
+                shared,
                 diff,
             )
         )
