@@ -193,6 +193,10 @@ def test_the_overview_shows_runs_people_artifacts_and_deprecations(
     assert "Superseded by the fine-tuned model" in html
     for tracked in ("data", "models/base.pt", "models/tuned.pt"):
         assert f">{tracked}<" in html
+    # Two fine-tuned versions; naming the card changed the pointer, not the version.
+    row = re.search(r">models/tuned.pt</a></td><td>checkpoint</td>.*?</tr>", html)
+    assert row is not None
+    assert row.group(0).endswith("<td>2</td></tr>")
 
 
 def test_a_checkpoint_page_has_its_card_evaluations_across_versions_and_lineage(

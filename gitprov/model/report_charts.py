@@ -34,7 +34,7 @@ def runs_over_time(days: Sequence[tuple[str, bool]]) -> str:
     top = max(ok[d] + failed[d] for d in labels)
     plot_w, plot_h = WIDTH - LEFT - 10, HEIGHT - BOTTOM - 10
     step = plot_w / len(labels)
-    bar = max(1.0, step * 0.8)
+    bar = min(40.0, max(1.0, step * 0.8))  # one day is a bar, not a wall
     parts = [_open(label), _axis(top, plot_h)]
     for i, day in enumerate(labels):
         x = LEFT + i * step

@@ -51,7 +51,7 @@ class RunRow:
 
 @dataclass(frozen=True)
 class Version:
-    """One version of a tracked path, as a commit of the range changed it."""
+    """One version of a tracked path: the commit of the range where it appeared."""
 
     digest: str | None  # None: deleted
     commit: str
@@ -115,9 +115,14 @@ def gather(*, top: Path, rev_range: str | None = None) -> ReportData:
             node = index.graph.runs.get(view.id) if index else None
             runs.append(RunRow(view, entry, node))
         for change in entry.artifacts:
-            versions.setdefault(change.path, []).append(
-                Version(change.digest, entry.commit, entry.date, change.change)
-            )
+            known = versions.setdefault(change.path, [])
+            version = Version(change.digest, entry.commit, entry.date, change.change)
+            if known and known[-1].digest == change.digest:
+                # The pointer changed, not the bytes (a card named, a release stage set):
+                # the same version, which appeared at this older commit.
+                known[-1] = version
+            else:
+                known.append(version)
             kinds.setdefault(change.path, change.kind)
     deprecated = tuple(_or_empty(lambda: deprecation.deprecations(cwd=top), warnings))
     evaluated = _or_empty(lambda: evals.all_records(top), warnings) if entries else []

@@ -199,7 +199,7 @@ def _artifact_table(data: ReportData) -> str:
             ]
         )
     return h.table(
-        ["path", "kind", "latest version", "changed", "versions"],
+        ["path", "kind", "latest version", "since", "versions"],
         rows,
         caption="Tracked artifacts changed in the range",
         raw=True,
