@@ -105,7 +105,7 @@ def gather(*, top: Path, rev_range: str | None = None) -> ReportData:
     warnings: list[str] = []
     args = [rev_range] if rev_range else []
     entries = list(lineage_log.log(cwd=top, args=args))
-    index = lineage.full_graph(cwd=top) if entries else None
+    index = lineage.full_graph(cwd=top) if entries or rev_range else None
     runs: list[RunRow] = []
     versions: dict[str, list[Version]] = {}
     kinds: dict[str, str] = {}
