@@ -201,8 +201,14 @@ def test_evaluation_needs_interval_sample_size_and_environment(
     verdict = card_checks.evaluation(subject(evaluations=(evaluation(**changes),)), config)
     assert verdict.status == "fail"
     assert reason in verdict.detail
-    good = subject(evaluations=(evaluation(**changes), evaluation(source="eval:01J")))
-    assert card_checks.evaluation(good, config).status == "pass"  # another source has it all
+    # A record of the same metric does not vouch for a number the card publishes...
+    covered = subject(evaluations=(evaluation(**changes), evaluation(source="eval:01J")))
+    assert card_checks.evaluation(covered, config).status == "fail"
+    # ...but without card metrics, one complete record of each metric is the evidence.
+    records = subject(
+        evaluations=(evaluation(**changes, source="eval:01A"), evaluation(source="eval:01J"))
+    )
+    assert card_checks.evaluation(records, config).status == "pass"
     assert card_checks.evaluation(subject(), config).status == "fail"
 
 

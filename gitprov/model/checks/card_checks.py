@@ -181,17 +181,25 @@ def evaluation(subject: Subject, config: Config) -> Verdict:
             "fail",
             "no metric is recorded for this checkpoint (card model-index or eval records)",
         )
-    by_metric: dict[str, list[Evaluation]] = {}
-    for item in subject.evaluations:
-        by_metric.setdefault(item.metric, []).append(item)
+    # Every number the card publishes must carry its own uncertainty: an evaluation record
+    # of the same metric on other data does not vouch for it. Without card metrics, the
+    # evaluation records are the evidence: each metric needs one complete record.
+    published = [item for item in subject.evaluations if item.source == "card"]
+    groups: dict[str, list[Evaluation]] = {}
+    if published:
+        for number, item in enumerate(published):  # each row on its own
+            groups[f"{number}"] = [item]
+    else:
+        for item in subject.evaluations:
+            groups.setdefault(item.metric, []).append(item)
     problems = [
         why
-        for metric, found in by_metric.items()
-        if (why := _metric_problems(metric, found, config)) is not None
+        for found in groups.values()
+        if (why := _metric_problems(found[0].metric, found, config)) is not None
     ]
     if problems:
         return Verdict("fail", _listing(problems))
-    count = len(by_metric)
+    count = len(groups)
     return Verdict("pass", f"{count} metric{'s' * (count != 1)} with interval, n and environment")
 
 
