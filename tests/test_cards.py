@@ -268,3 +268,28 @@ def test_evaluation_records_become_model_index_results(
     assert args["evaluation"].startswith("eval:")
     assert held_out[0].dataset_revision.startswith("ds:")
     assert {r.metric_type for r in card.data.eval_results} >= {"acc", "loss", "accuracy"}
+
+
+def test_a_later_evaluation_of_another_metric_keeps_the_earlier_one(
+    project: Path, gitprov: Callable[..., Result], tmp_path: Path
+) -> None:
+    train(project)
+    for name, value in (("accuracy", 0.9), ("f1", 0.8)):
+        metrics = tmp_path / f"{name}.json"
+        metrics.write_text(json.dumps({name: {"value": value, "ci_low": 0.7, "ci_high": 0.95}}))
+        recorded = gitprov(
+            "eval",
+            "record",
+            "model.pt",
+            "--dataset",
+            "data",
+            "--split",
+            "val",
+            "--metrics",
+            str(metrics),
+        )
+        assert recorded.exit_code == 0, recorded.stderr
+    assert gitprov("card", "new", "model.pt").exit_code == 0
+    results = _front(project / "model.card.md")["model-index"][0]["results"]  # type: ignore[index]
+    (val,) = [r for r in results if r["dataset"].get("split") == "val"]
+    assert sorted(m["name"] for m in val["metrics"]) == ["accuracy", "f1"]

@@ -111,28 +111,30 @@ def lineage_facts(
 
 
 def _evaluations(top: Path, digest: str) -> tuple[dict[str, Any], ...]:
-    """model-index results of the latest evaluation of ``digest`` on each dataset split
-    (``gitprov eval``): the interval, n, method and environment in each metric's args."""
+    """model-index results of the evaluations of ``digest`` (``gitprov eval``): one per
+    dataset snapshot and split, holding the latest value of each metric measured there
+    (the interval, n, method, environment and record id in its args)."""
     if git.head_commit(top) is None:
         return ()
-    latest: dict[tuple[str, str], eval_record.EvalRecord] = {}
-    for record in evals.records_for(cwd=top, digest=digest):  # oldest first
-        latest[(record.dataset_snapshot, record.split)] = record
-    results = []
-    for record in latest.values():
-        metrics = eval_record.model_index_metrics(record)
-        for metric in metrics:
-            args = metric["args"]
-            if isinstance(args, dict):
-                args.update(environment=record.env, evaluation=f"eval:{record.id}")
-        dataset = {
+    datasets: dict[tuple[str, str], dict[str, Any]] = {}
+    metrics: dict[tuple[str, str], dict[str, dict[str, object]]] = {}
+    for record in evals.records_for(cwd=top, digest=digest):  # oldest first: latest wins
+        key = (record.dataset_snapshot, record.split)
+        datasets[key] = {
             "type": record.dataset or record.snapshot_id,
             "name": record.dataset or record.snapshot_id,
             "split": record.split,
             "revision": record.snapshot_id,
         }
-        results.append({"dataset": dataset, "metrics": metrics})
-    return tuple(results)
+        for metric in eval_record.model_index_metrics(record):
+            args = metric["args"]
+            if isinstance(args, dict):
+                args.update(environment=record.env, evaluation=f"eval:{record.id}")
+            metrics.setdefault(key, {})[str(metric["name"])] = metric
+    return tuple(
+        {"dataset": datasets[key], "metrics": list(metrics.get(key, {}).values())}
+        for key in datasets
+    )
 
 
 def _snapshot(digest: str) -> str:
