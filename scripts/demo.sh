@@ -11,7 +11,8 @@
 # 'gitprov run' with 'gitprov log --lineage' and a Mermaid lineage graph, a decision record
 # with its measured outcome, an evaluation with confidence intervals, a model card, the release
 # checklist blocking then passing a release candidate, a signed approval, a signed release
-# and its tag, a pull-request review of the whole history, and 'gitprov uninstall'
+# and its tag, a static HTML provenance report, a pull-request review of the whole history,
+# and 'gitprov uninstall'
 # restoring exactly what was there. Each capability extends it.
 set -euo pipefail
 . "$(dirname "$0")/bootstrap.sh" ""
@@ -297,6 +298,10 @@ if command -v ssh-keygen >/dev/null 2>&1; then
     expect_failure git push -q origin tuned-v9.9.9
     git tag -d tuned-v9.9.9 >/dev/null
 fi
+
+say "The provenance report: a static HTML site of everything above (docs/report.md)"
+step gitprov report --out "$work/report"
+echo "   open $work/report/index.html"
 
 say "A second clone pulls: notes merged, artifacts fetched, verified, restored"
 cd "$work"

@@ -88,6 +88,7 @@ def test_the_demo_runs_end_to_end() -> None:
     assert '"checklist":"passed"' in out  # the release commit's lineage record
     assert "evaluation: " in out
     assert "<!-- gitprov-review -->" in out  # the review of the demo's own history
+    assert "/report/index.html" in out
     if shutil.which("ssh-keygen"):  # the release steps need a signing key
         assert "FAIL   approvals: missing a valid approval from: reviewer" in proc.stderr
         assert "released models/tuned.pt 1.0.0" in out
