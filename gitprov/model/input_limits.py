@@ -4,8 +4,8 @@ A pointer, a card or a note line comes from a repository, so it may be hostile: 
 nested thousands of levels deep (Python's parsers then raise RecursionError, and
 libyaml's C composer overflows the C stack and kills the process), or a YAML "billion
 laughs" whose aliases expand to billions of nodes when walked. The parsers check these
-bounds and raise their own one-line error instead (docs/formats.md#limits; the hostile
-input suite in tests/reliability/ proves it).
+bounds and raise their own one-line error instead (docs/reliability.md, hostile input;
+tests/reliability/test_fuzz_parsers.py proves it).
 """
 
 from __future__ import annotations
