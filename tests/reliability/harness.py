@@ -18,12 +18,15 @@ The API is small on purpose (other suites import it):
   subtrees included, is in the store), ``temp_leftovers(repo)`` (no temp file of a dead
   process in the cache or the work tree), and ``note_lines(repo, ref)`` (every record of
   a notes ref, to compare before and after: nothing may disappear).
+- ``tally(scenario, **counts)``: adds counts (trials, kills that landed mid-run...) to
+  the JSON file named by ``GITPROV_RELIABILITY_TALLY``, if set: the report's figures.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import signal
@@ -227,3 +230,16 @@ def note_lines(repo: Path, ref: str = NOTES_REF) -> set[str]:
         blob = row.split()[0]
         lines.update(x for x in git_out(repo, "cat-file", "blob", blob).splitlines() if x)
     return lines
+
+
+def tally(scenario: str, **counts: int) -> None:
+    """Add ``counts`` under ``scenario`` in $GITPROV_RELIABILITY_TALLY (JSON), if set."""
+    target = os.environ.get("GITPROV_RELIABILITY_TALLY")
+    if not target:
+        return
+    path = Path(target)
+    totals = json.loads(path.read_text()) if path.exists() else {}
+    entry = totals.setdefault(scenario, {})
+    for key, value in counts.items():
+        entry[key] = entry.get(key, 0) + value
+    path.write_text(json.dumps(totals, indent=1, sort_keys=True) + "\n")
