@@ -129,7 +129,7 @@ def test_sigkill_during_track(tmp_path: Path) -> None:
     dataset(repo, rnd, files=160, big_mb=6)
     cmd = gitprov("track", "data/d", "models/m.bin")
     names = ["data/d.gitprov", "models/m.bin.gitprov"]
-    n = trials(ci=2, full=25)
+    n = trials(ci=3, full=25)
     killed = 0
     for trial, delay in enumerate(harness.kill_points(rnd, harness.duration(cmd, repo), n)):
         # From scratch each time: empty cache, no pointers, one new file.
