@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 MIB = 1024 * 1024
-# A pointer is a few hundred bytes; its free-form [meta] may grow, but never to megabytes.
-MAX_POINTER_BYTES = 1 * MIB
+KIB = 1024
+# A pointer is a few hundred bytes; its free-form [meta] may grow, but not far: tomlkit
+# takes ~2 s on 64 KiB of hostile TOML (a long array), and ~30 s on 1 MiB.
+MAX_POINTER_BYTES = 64 * KIB
 # Model cards and decision records are prose with front matter: a large card is ~100 KB.
 MAX_DOCUMENT_BYTES = 16 * MIB
 # Run records and environment snapshots embed metrics files and package lists.
@@ -31,7 +33,8 @@ def size_problem(size: int, limit: int) -> str | None:
     """Why ``size`` bytes (or characters) is too much to parse, or None."""
     if size <= limit:
         return None
-    return f"is {size:,} bytes, more than the {limit // MIB} MiB gitprov reads"
+    shown = f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit // KIB} KiB"
+    return f"is {size:,} bytes, more than the {shown} gitprov reads"
 
 
 _INDENT = re.compile(r"^[ \t]*", re.MULTILINE)

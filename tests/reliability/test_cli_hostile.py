@@ -78,7 +78,7 @@ def test_a_100_mb_pointer_is_refused_quickly_by_status_and_checkout(
     for command in (["status"], ["checkout", "m.pt"], ["verify"]):
         line = refused(timed(gitprov, *command, seconds=10))
         assert "m.pt.gitprov" in line
-        assert "MiB" in line
+        assert "more than the 64 KiB" in line
 
 
 def test_a_100_mb_card_is_refused_quickly(project: Path, gitprov: Gitprov) -> None:
