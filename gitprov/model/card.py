@@ -101,6 +101,12 @@ def parse(text: str, *, source: str) -> tuple[dict[str, Any], str]:
 
     check_size(len(text), source=source)
     front, body = split(text, source=source)
+    problem = input_limits.size_problem(len(front), input_limits.MAX_FRONT_MATTER_BYTES)
+    if problem is not None:  # PyYAML reads ~50 KB/s of hostile YAML
+        raise CardError(
+            f"{source}: the front matter {problem}",
+            "Keep the front matter to metadata; put large tables in the body",
+        )
     try:
         data = yaml.safe_load(front.replace("\r\n", "\n"))
     except yaml.YAMLError as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from gitprov.errors import GitprovError, UsageError
+from gitprov.model import input_limits
 from gitprov.model.notes import CROCKFORD
 
 if TYPE_CHECKING:
@@ -131,6 +132,9 @@ def parse(text: str, *, source: str) -> tuple[Decision, TOMLDocument, str]:
 
     front, body = split(text, source=source)
     fix = f"Fix {source} by hand (see docs/decisions.md), then retry"
+    problem = input_limits.size_problem(len(front), input_limits.MAX_FRONT_MATTER_BYTES)
+    if problem is not None:  # tomlkit reads ~100 KB/s of hostile TOML (issue 9)
+        raise DecisionError(f"{source}: the front matter {problem}", fix)
     try:
         doc = tomlkit.parse(front)
     except ParseError as exc:

@@ -21,6 +21,9 @@ KIB = 1024
 MAX_POINTER_BYTES = 64 * KIB
 # Model cards and decision records are prose with front matter: a large card is ~100 KB.
 MAX_DOCUMENT_BYTES = 16 * MIB
+# Front matter (a card's YAML, a decision's TOML) is parsed by pure-Python parsers at
+# ~50-200 KB/s: 256 KiB keeps a hostile one to seconds; real ones are a few KB.
+MAX_FRONT_MATTER_BYTES = 256 * KIB
 # Run records and environment snapshots embed metrics files and package lists.
 MAX_RECORD_BYTES = 64 * MIB
 # Nesting deeper than this is refused before libyaml (or a recursive walk) sees it.

@@ -46,7 +46,7 @@ from gitprov.model import (
     scores,
 )
 from gitprov.model import pointer as pointers
-from tests.reliability.budget import SEED, trials
+from tests.reliability.budget import FULL, SEED, trials
 
 pytestmark = pytest.mark.reliability
 
@@ -551,6 +551,25 @@ def test_the_worst_pointer_under_the_limit_is_read_in_time() -> None:
     text = "a = [" + "1," * ((input_limits.MAX_POINTER_BYTES - 10) // 2) + "]\n"
     assert len(text) <= input_limits.MAX_POINTER_BYTES
     refused_quickly(lambda: pointers.parse(text, source="m.pt.gitprov"), GitprovError, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "fence", "item"), [("card.parse", "---", "a: ["), ("decision.parse", "+++", "a = [")]
+)
+def test_front_matter_is_limited_to_what_parses_in_seconds(
+    name: str, fence: str, item: str
+) -> None:
+    """PyYAML and tomlkit read hostile front matter at ~50-200 KB/s: a 1 MiB one took
+    ~20 s; above 256 KiB it is refused, and the worst one under it reads in seconds."""
+    limit = input_limits.MAX_FRONT_MATTER_BYTES
+    over = f"{fence}\n{item}" + "1," * (limit // 2) + "]\n" + f"{fence}\n"
+    refused_quickly(lambda: PARSERS[name][0](over), GitprovError, 1)
+    if not FULL:
+        return  # the worst case under the limit costs ~6 s of CPU: full runs only
+    under = f"{fence}\n{item}" + "1," * ((limit - 20) // 2) + "]\n" + f"{fence}\n"
+    start = time.perf_counter()
+    holds(name, under)
+    assert time.perf_counter() - start < 20
 
 
 def test_a_100_mb_card_is_refused_before_it_is_parsed() -> None:
