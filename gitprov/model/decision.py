@@ -128,7 +128,7 @@ def _strings(values: Any, key: str, fail: Any) -> tuple[str, ...]:
 def parse(text: str, *, source: str) -> tuple[Decision, TOMLDocument, str]:
     """(decision, front matter document, body); errors say ``<source>: '<field>' ...``."""
     import tomlkit  # noqa: PLC0415 - only commands that read decisions pay for it
-    from tomlkit.exceptions import ParseError  # noqa: PLC0415
+    from tomlkit.exceptions import ParseError, TOMLKitError  # noqa: PLC0415
 
     front, body = split(text, source=source)
     fix = f"Fix {source} by hand (see docs/decisions.md), then retry"
@@ -141,6 +141,8 @@ def parse(text: str, *, source: str) -> tuple[Decision, TOMLDocument, str]:
         raise DecisionError(
             f"{source}:{exc.line + 1}: the front matter is not valid TOML", fix
         ) from None
+    except TOMLKitError as exc:  # a key repeated inside a table: KeyAlreadyPresent (issue 9)
+        raise DecisionError(f"{source}: the front matter is not valid TOML ({exc})", fix) from None
     values = doc.unwrap()
 
     def fail(key: str, problem: str) -> DecisionError:

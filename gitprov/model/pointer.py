@@ -86,7 +86,7 @@ def check_relative_path(path: str) -> str | None:
 def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
     """Parse pointer text; errors say ``<source>:<line>: <problem>`` and how to fix it."""
     import tomlkit  # noqa: PLC0415 - see the note at the top
-    from tomlkit.exceptions import ParseError  # noqa: PLC0415
+    from tomlkit.exceptions import ParseError, TOMLKitError  # noqa: PLC0415
 
     fix = f"Fix {source} by hand, or re-create it with 'gitprov track'"
     check_size(len(text), source=source)
@@ -94,6 +94,8 @@ def parse(text: str, *, source: str) -> tuple[Pointer, TOMLDocument]:
         doc = tomlkit.parse(text)
     except ParseError as exc:
         raise PointerError(f"{source}:{exc.line}: not valid TOML (column {exc.col})", fix) from None
+    except TOMLKitError as exc:  # a key repeated inside a table: KeyAlreadyPresent (issue 9)
+        raise PointerError(f"{source}: not valid TOML ({exc})", fix) from None
     return _validated(doc.unwrap(), text, source), doc
 
 

@@ -7,7 +7,7 @@ without losing a byte of what they wrote.
 from __future__ import annotations
 
 import tomlkit
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from gitprov.errors import ConfigError
@@ -27,6 +27,11 @@ def parse(text: str, *, source: str) -> TOMLDocument:
         raise ConfigError(
             f"{source} is not valid TOML at line {exc.line}, column {exc.col}",
             "Fix that line (or delete the file and run 'gitprov init' to write a fresh one)",
+        ) from None
+    except TOMLKitError as exc:  # a key repeated inside a table: KeyAlreadyPresent (issue 9)
+        raise ConfigError(
+            f"{source} is not valid TOML ({exc})",
+            "Fix it (or delete the file and run 'gitprov init' to write a fresh one)",
         ) from None
 
 

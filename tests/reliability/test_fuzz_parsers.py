@@ -682,10 +682,15 @@ def test_numbers_out_of_range_are_the_parsers_errors(name: str, text: str) -> No
         ),
         ("checklist.parse_config", '[[secrets.pii]]\nname = "p"\nregex = "a{4294967296}"\n'),
         ("project_config + remote_config", 'schema = 1\n[remotes."a\\nb"]\nurl = 5\n'),
+        # A key repeated inside a table: tomlkit's KeyAlreadyPresent is not a ParseError.
+        ("pointer.parse", POINTER + "a = 1\na = 2\n"),
+        ("decision.parse", DECISION.replace('runs = ["run:01"]', 'runs = []\nruns = []')),
+        ("project_config + remote_config", CONFIG + "jobs = 5\n"),
     ],
 )
 def test_regressions_found_by_the_fuzzer(name: str, text: str) -> None:
-    """decision metrics = 5 was a TypeError; a regex repeat beyond 2**32 an OverflowError."""
+    """decision metrics = 5 was a TypeError; a regex repeat beyond 2**32 an OverflowError;
+    a key repeated inside a TOML table tomlkit's KeyAlreadyPresent (found by the full run)."""
     holds(name, text)
     with pytest.raises(PARSERS[name][1]):
         PARSERS[name][0](text)
