@@ -18,6 +18,8 @@ The API is small on purpose (other suites import it):
   subtrees included, is in the store), ``temp_leftovers(repo)`` (no temp file of a dead
   process in the cache or the work tree), and ``note_lines(repo, ref)`` (every record of
   a notes ref, to compare before and after: nothing may disappear).
+- ``remove_git_locks(repo)``: deletes the ``*.lock`` files a killed git command left in
+  ``.git`` (what git itself tells the user to do); returns how many.
 - ``tally(scenario, **counts)``: adds counts (trials, kills that landed mid-run...) to
   the JSON file named by ``GITPROV_RELIABILITY_TALLY``, if set: the report's figures.
 """
@@ -243,3 +245,18 @@ def tally(scenario: str, **counts: int) -> None:
     for key, value in counts.items():
         entry[key] = entry.get(key, 0) + value
     path.write_text(json.dumps(totals, indent=1, sort_keys=True) + "\n")
+
+
+def remove_git_locks(repo: Path) -> int:
+    """Delete the ``*.lock`` files of killed git commands in ``repo``'s git directory.
+
+    SIGKILL gives git no chance to remove ``index.lock`` or a ref's lock; git then
+    refuses to work until the user deletes it ("Another git process seems to be running
+    ... remove the file manually"), and so does gitprov, which runs git. Not gitprov's to
+    remove: only the user knows no git process is running. Returns how many were found.
+    """
+    git_dir = repo / ".git"
+    locks = [p for p in git_dir.rglob("*.lock") if "gitprov" not in p.relative_to(git_dir).parts]
+    for lock in locks:
+        lock.unlink()
+    return len(locks)

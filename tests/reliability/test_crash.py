@@ -84,6 +84,10 @@ def project(tmp_path: Path, store: Store, rnd: random.Random, *, files: int, big
     git(tmp_path, "init", "-q", "--bare", str(origin))
     a = tmp_path / "a"
     git(tmp_path, "clone", "-q", str(origin), str(a))
+    # The remote's side of a push (receive-pack) in a session of its own, as on a real
+    # server: killing the pusher's process group must not kill the server mid-update,
+    # which would leave a ref lock in the bare repository that no client can remove.
+    git(a, "config", "remote.origin.receivepack", "setsid git receive-pack")
     ok(run(gitprov("init"), a))
     options = [arg for opt in store.options for arg in ("--option", opt)]
     ok(run(gitprov("remote", "add", "origin", store.url, *options), a))
@@ -130,7 +134,7 @@ def test_sigkill_during_track(tmp_path: Path) -> None:
     cmd = gitprov("track", "data/d", "models/m.bin")
     names = ["data/d.gitprov", "models/m.bin.gitprov"]
     n = trials(ci=3, full=25)
-    killed = 0
+    killed = locks = 0
     for trial, delay in enumerate(harness.kill_points(rnd, harness.duration(cmd, repo), n)):
         # From scratch each time: empty cache, no pointers, one new file.
         shutil.rmtree(repo / ".git/gitprov/objects")
@@ -141,13 +145,14 @@ def test_sigkill_during_track(tmp_path: Path) -> None:
         gen(repo, {f"data/d/part0/new{trial}.bin": rnd.randbytes(100)})
 
         killed += harness.run_killed(cmd, repo, delay)
+        locks += harness.remove_git_locks(repo)
 
         no_problems(harness.cache_problems(repo), pointers_consistent(repo, names))
         ok(run(cmd, repo))  # the interrupted command completes when run again
         no_problems(harness.cache_problems(repo), pointers_consistent(repo, names))
         no_problems(harness.temp_leftovers(repo))  # and it cleaned what the kill left
     ok(run(gitprov("verify"), repo))
-    harness.tally("track", trials=n, killed_mid_run=killed)
+    harness.tally("track", trials=n, killed_mid_run=killed, git_lock_left=locks)
     assert killed >= n // 2, "too few runs were killed mid-way: make the data bigger"
 
 
@@ -183,13 +188,18 @@ def test_sigkill_during_run(tmp_path: Path) -> None:
         git(repo, "reset", "-q", "--hard", base)
         shutil.rmtree(repo / "out", ignore_errors=True)
 
+    # Measured on a second run: the first one also tracks the inputs from scratch and
+    # probes the environment cold, and would put most kill points after the end.
+    harness.duration(cmd, repo)
+    reset()
     full = harness.duration(cmd, repo)
     records_before = harness.note_lines(repo)
     n = trials(ci=2, full=20)
-    killed = dirty = 0
+    killed = dirty = locks = 0
     for delay in harness.kill_points(rnd, full, n):
         reset()
         killed += harness.run_killed(cmd, repo, delay)
+        locks += harness.remove_git_locks(repo)
 
         head = git(repo, "rev-parse", "HEAD").strip()
         if head != base:  # the run got as far as its commit: it must be whole
@@ -214,7 +224,9 @@ def test_sigkill_during_run(tmp_path: Path) -> None:
         ok(rerun)
         no_problems(harness.cache_problems(repo), harness.temp_leftovers(repo))
     ok(run(gitprov("verify"), repo))
-    harness.tally("run", trials=n, killed_mid_run=killed, rerun_needed_allow_dirty=dirty)
+    harness.tally(
+        "run", trials=n, killed_mid_run=killed, rerun_needed_allow_dirty=dirty, git_lock_left=locks
+    )
     assert killed >= n // 2, "too few runs were killed mid-way"
 
 
@@ -251,10 +263,11 @@ def test_sigkill_during_push(
         harness.run(["git", "update-ref", "-d", "refs/notes/remotes/origin/gitprov"], a)
 
     full = harness.duration(cmd, a)
-    killed = 0
+    killed = locks = 0
     for delay in harness.kill_points(rnd, full, n):
         reset()
         killed += harness.run_killed(cmd, a, delay)
+        locks += harness.remove_git_locks(a)
 
         # What the kill left: intact objects only, and no ref ahead of its artifacts.
         no_problems(
@@ -273,7 +286,9 @@ def test_sigkill_during_push(
         if via == "git push":
             assert git(origin, "rev-parse", "refs/heads/main").strip() == head
             assert harness.note_lines(a) <= harness.note_lines(origin)
-    harness.tally(f"push ({via}, {kind} store)", trials=n, killed_mid_run=killed)
+    harness.tally(
+        f"push ({via}, {kind} store)", trials=n, killed_mid_run=killed, git_lock_left=locks
+    )
     assert killed >= n // 2, "too few pushes were killed mid-way"
 
 
@@ -300,10 +315,11 @@ def test_sigkill_during_pull(tmp_path: Path) -> None:
     reset()
     full = harness.duration(cmd, b)
     n = trials(ci=2, full=20)
-    killed = 0
+    killed = locks = 0
     for delay in harness.kill_points(rnd, full, n):
         reset()
         killed += harness.run_killed(cmd, b, delay)
+        locks += harness.remove_git_locks(b)
 
         no_problems(harness.cache_problems(b))
         for name, data in expected.items():
@@ -316,7 +332,7 @@ def test_sigkill_during_pull(tmp_path: Path) -> None:
             assert (b / name).read_bytes() == data, name
         no_problems(harness.cache_problems(b), harness.temp_leftovers(b))
     ok(run(gitprov("verify"), b))
-    harness.tally("pull (dir store)", trials=n, killed_mid_run=killed)
+    harness.tally("pull (dir store)", trials=n, killed_mid_run=killed, git_lock_left=locks)
     assert killed >= n // 2, "too few pulls were killed mid-way"
 
 
@@ -354,12 +370,13 @@ def test_sigkill_during_notes_sync(tmp_path: Path, via: str) -> None:
         return gitprov("notes", "sync")
 
     full = harness.duration(step(), a)
-    killed = 0
+    killed = locks = 0
     for delay in harness.kill_points(rnd, full, n):
         cmd = step()
         mine, theirs = harness.note_lines(a), harness.note_lines(origin)
 
         killed += harness.run_killed(cmd, a, delay)
+        locks += harness.remove_git_locks(a)
 
         after_local, after_remote = harness.note_lines(a), harness.note_lines(origin)
         assert mine <= after_local, "a local record was lost"
@@ -374,7 +391,7 @@ def test_sigkill_during_notes_sync(tmp_path: Path, via: str) -> None:
         git(a, "fsck", "--no-progress")
     ok(run(gitprov("notes", "sync"), b))
     assert harness.note_lines(a) <= harness.note_lines(b)
-    harness.tally(f"notes sync ({via})", trials=n, killed_mid_run=killed)
+    harness.tally(f"notes sync ({via})", trials=n, killed_mid_run=killed, git_lock_left=locks)
     assert killed >= n // 2, "too few syncs were killed mid-way"
 
 
