@@ -8,6 +8,8 @@ The API is small on purpose (other suites import it):
 - ``kill_points(rnd, seconds, n)``: ``n`` seeded delays spread over ``seconds``, one in
   each of ``n`` equal slices, so every phase of the command gets hit and a seed replays
   the same schedule.
+- ``ok(proc)`` asserts success; ``git_out(cwd, *args)`` is git's stdout;
+  ``cache_of(repo)`` the repository's ObjectCache; ``kill_group(proc)`` SIGKILLs a group.
 - ``run_killed(cmd, cwd, delay)``: start ``cmd``, SIGKILL its whole process group (git
   and the hook it runs included) after ``delay`` seconds; True if it was still running.
 - Invariants, each returning a list of problems (empty means fine), so a test asserts
@@ -72,7 +74,7 @@ def run(
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         out, err = proc.communicate()
         pytest.fail(f"{' '.join(cmd)} hung for {timeout} s (deadlock?)\n{err[-2000:]}")
     return subprocess.CompletedProcess(list(cmd), proc.returncode, out, err)
@@ -96,7 +98,7 @@ def kill_points(rnd: random.Random, seconds: float, n: int) -> list[float]:
     return [(i + rnd.random()) * seconds / n for i in range(n)]
 
 
-def _kill_group(proc: subprocess.Popen[Any]) -> None:
+def kill_group(proc: subprocess.Popen[Any]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -122,7 +124,7 @@ def run_killed(
         finished = True
     except subprocess.TimeoutExpired:
         finished = False
-    _kill_group(proc)  # also reaps children a finished leader may have left
+    kill_group(proc)  # also reaps children a finished leader may have left
     proc.wait(timeout=TIMEOUT_S)
     return not finished
 
@@ -139,11 +141,12 @@ def _digest_of(data: bytes) -> str:
 
 def cache_problems(repo: Path) -> list[str]:
     """Cache objects (``.git/gitprov/objects/sha256/..``) whose bytes do not match their name."""
-    cache = _cache(repo)
+    cache = cache_of(repo)
     return [f"corrupt cache object {d}" for d in cache.iter_digests() if not cache.verify(d)]
 
 
-def _cache(repo: Path) -> Any:
+def cache_of(repo: Path) -> Any:
+    """The object cache of ``repo`` (its common git dir: worktrees share it)."""
     from gitprov.adapters.objects import ObjectCache  # noqa: PLC0415
 
     common = Path(git_out(repo, "rev-parse", "--git-common-dir").strip())
@@ -215,7 +218,7 @@ def dangling_refs(origin: Path, fs: Any, url: str) -> list[str]:
 
 def temp_leftovers(repo: Path) -> list[str]:
     """Temp files of dead writers: cache ``*.part`` files and work-tree ``.*.gitprov-tmp-*``."""
-    cache_tmp = Path(_cache(repo).root) / "tmp"
+    cache_tmp = Path(cache_of(repo).root) / "tmp"
     found = [str(p) for p in cache_tmp.rglob("*.part")] if cache_tmp.is_dir() else []
     found += [
         str(p) for p in repo.rglob(".*.gitprov-tmp-*") if ".git" not in p.relative_to(repo).parts

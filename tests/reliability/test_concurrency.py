@@ -1,6 +1,7 @@
 """Concurrent writers lose nothing, corrupt nothing and never deadlock.
 
-- two (three) ``gitprov track`` processes into one cache at once, overlapping content;
+- four ``gitprov track`` processes into one cache at once, overlapping content (one
+  path twice);
 - several clones pushing commits with overlapping artifacts to one store at once (a
   directory and the S3 API), through ``git push`` and the pre-push hook;
 - four clones syncing lineage notes with one git remote at once.
@@ -55,7 +56,7 @@ def run_all(
             out, err = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             for other in procs:
-                harness._kill_group(other)
+                harness.kill_group(other)
             pytest.fail(f"{' '.join(cmd)} still running after {timeout} s: deadlock?")
         results.append(subprocess.CompletedProcess(list(cmd), proc.returncode, out, err))
     return results

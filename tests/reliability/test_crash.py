@@ -106,7 +106,7 @@ def no_problems(*problems: list[str]) -> None:
 # -- track ----------------------------------------------------------------------------------
 def pointers_consistent(repo: Path, names: list[str]) -> list[str]:
     """Each pointer present parses and names an object the cache has."""
-    cache = harness._cache(repo)
+    cache = harness.cache_of(repo)
     problems = []
     for name in names:
         path = repo / name
