@@ -684,7 +684,7 @@ def test_numbers_out_of_range_are_the_parsers_errors(name: str, text: str) -> No
         ("project_config + remote_config", 'schema = 1\n[remotes."a\\nb"]\nurl = 5\n'),
         # A key repeated inside a table: tomlkit's KeyAlreadyPresent is not a ParseError.
         ("pointer.parse", POINTER + "a = 1\na = 2\n"),
-        ("decision.parse", DECISION.replace('runs = ["run:01"]', 'runs = []\nruns = []')),
+        ("decision.parse", DECISION.replace('runs = ["run:01"]', "runs = []\nruns = []")),
         ("project_config + remote_config", CONFIG + "jobs = 5\n"),
     ],
 )
