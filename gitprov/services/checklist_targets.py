@@ -106,7 +106,7 @@ def dataset_license(source: Source, dataset: str) -> tuple[str | None, str]:
         return None, path
     try:
         meta = tomllib.loads(text).get("meta", {})
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):  # TOMLDecodeError, huge integers, deep nesting
         return None, path
     value = meta.get("license") if isinstance(meta, dict) else None
     return (value if isinstance(value, str) and value.strip() else None), path

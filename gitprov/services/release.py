@@ -66,8 +66,9 @@ def _project_config(top: Path) -> dict[str, Any]:
         return tomllib.loads((top / CONFIG_PATH).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{CONFIG_PATH} is not valid TOML ({exc})", "Fix the file") from None
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, huge ints, deep nesting
+        why = str(exc).splitlines()[0][:200] if isinstance(exc, ValueError) else "nested too deeply"
+        raise ConfigError(f"{CONFIG_PATH} is not valid TOML ({why})", "Fix the file") from None
 
 
 def release_tag(top: Path, checkpoint: str, version: str) -> str:

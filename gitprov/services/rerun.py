@@ -198,7 +198,7 @@ def load_tolerance(top: Path, *, abs_tol: float | None, rel_tol: float | None) -
     source = str(project_files.CONFIG_PATH)
     try:
         data = tomllib.loads((top / source).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, RecursionError):  # TOMLDecodeError, huge ints, deep nesting
         data = {}  # open_workspace has already reported an unreadable config
     section = data.get("runs", {})
     values: dict[str, float] = {}
