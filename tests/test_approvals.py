@@ -83,6 +83,9 @@ def test_valid_approval_is_signed_recorded_and_verified(
     assert [v.valid for v in approvals.verified_approvals(project, "models/m.pt")] == [True]
     text = gitprov("approvals", "models/m.pt")
     assert text.stdout.startswith("valid")
+    verified = gitprov("verify")  # gitprov verify checks signed records too
+    assert verified.exit_code == 0, verified.stdout
+    assert "1 signed records: all good" in verified.stdout
 
 
 def _rewrite_note(repo: Path, edit: Callable[[str], str]) -> None:

@@ -462,6 +462,9 @@ def test_push_of_a_release_tag_with_a_tampered_record_is_refused(
     assert "tampered" in pushed.stderr
     assert remote_tags(bare_remote) == []
     assert gitprov("releases").exit_code == ExitCode.FAILED
+    verified = gitprov("verify")
+    assert verified.exit_code == ExitCode.FAILED
+    assert "FAIL  release tag m-v1.0.0: tampered" in verified.stdout
 
 
 def test_an_untrusted_signer_is_refused_at_release_and_at_push(

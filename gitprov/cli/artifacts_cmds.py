@@ -122,10 +122,11 @@ def verify(
     ] = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Re-hash cache objects and work-tree artifacts against their pointers.
+    """Re-hash cache objects and work-tree artifacts against their pointers, and check every
+    signed record in the history (approvals, release tags).
 
-    Exits 1 when anything is corrupt, missing or different. With --range, checks lineage
-    records instead and exits 1 when a commit has none.
+    Exits 1 when anything is corrupt, missing, different, tampered or forged. With --range,
+    checks lineage records instead and exits 1 when a commit has none.
     """
     if rev_range is not None:
         _verify_range(rev_range, json_output=json_output)
@@ -139,6 +140,8 @@ def verify(
         for problem in report.problems:
             typer.echo(f"FAIL  {problem.path}: {problem.problem}")
         summary = f"{report.objects_checked} objects, {report.files_checked} work-tree files"
+        if report.records_checked:
+            summary += f", {report.records_checked} signed records"
         typer.echo(
             f"verified {summary}: all good"
             if report.ok

@@ -195,13 +195,27 @@ def verified_for_digest(
     """Every approval of ``digest`` in the notes of ``at``'s history, oldest first, each
     verified against the owners and allowed signers committed at ``trust_at`` (default
     ``at``; a review passes its base, so that a pull request cannot trust itself)."""
+    return _verified(top, digest, at=at, trust_at=trust_at)
+
+
+def verified_all(top: Path, *, at: str = "HEAD") -> list[VerifiedApproval]:
+    """Every approval record of any checkpoint in the notes of ``at``'s history, verified
+    (``gitprov verify`` trusts no record it has not checked)."""
+    return _verified(top, None, at=at, trust_at=None)
+
+
+def _verified(
+    top: Path, digest: str | None, *, at: str, trust_at: str | None
+) -> list[VerifiedApproval]:
     trusted = trust.at_commit(top, trust_at or at)
     commits = git.rev_list(top, [at]) if git.resolve_commit(top, at) else []
     notes = git_notes.read_notes(top, commits)
     verdicts = []
     for commit in reversed(commits):
         for record in parse_lines(notes.get(commit, "")):
-            if record.get("type") != model.TYPE or record.get("digest") != digest:
+            if record.get("type") != model.TYPE:
+                continue
+            if digest is not None and record.get("digest") != digest:
                 continue
             found = _approval(record, commit)
             verdicts.append(_verify(record, found, top=top, trusted=trusted))

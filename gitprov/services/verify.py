@@ -1,14 +1,16 @@
-"""``gitprov verify``: re-hash everything against its name and its pointer; trust nothing."""
+"""``gitprov verify``: re-hash everything against its name and its pointer, and check every
+signed record (approvals, releases) in the history; trust nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitprov.adapters import git
 from gitprov.adapters.hashing import hash_file
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
-from gitprov.services import snapshot, workspace
+from gitprov.services import approvals, release_verify, snapshot, workspace
 from gitprov.services.workspace import Tracked, Workspace
 
 
@@ -22,6 +24,7 @@ class Problem:
 class VerifyReport:
     objects_checked: int = 0
     files_checked: int = 0
+    records_checked: int = 0  # signed note records: approvals and release tags
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -123,6 +126,7 @@ def verify(*, cwd: Path, paths: list[str], all_objects: bool = False) -> VerifyR
     report = VerifyReport()
     for item in workspace.find(ws, cwd, paths):
         _verify_tracked(ws, item, report)
+    _verify_records(ws, report)
     if all_objects:
         for digest in ws.cache.iter_digests():
             report.objects_checked += 1
@@ -131,3 +135,27 @@ def verify(*, cwd: Path, paths: list[str], all_objects: bool = False) -> VerifyR
                     Problem(str(ws.cache.path(digest)), "corrupt: its bytes do not match its name")
                 )
     return report
+
+
+def _verify_records(ws: Workspace, report: VerifyReport) -> None:
+    """Every signed record of HEAD's history: approvals (signature, key validity, role)
+    and release tags (signature, the commit, tag and digest they name, a passing
+    checklist). A tampered, forged or replayed record is a problem like a corrupt object."""
+    if git.head_commit(ws.top) is None:
+        return
+    for verdict in approvals.verified_all(ws.top):
+        report.records_checked += 1
+        if not verdict.valid:
+            found = verdict.approval
+            report.problems.append(
+                Problem(
+                    f"approval {found.id} of {found.checkpoint or '?'} ({found.role or '?'})",
+                    f"{verdict.status}: {verdict.detail}",
+                )
+            )
+    for release in release_verify.releases(cwd=ws.top):
+        report.records_checked += 1
+        if not release.valid:
+            report.problems.append(
+                Problem(f"release tag {release.tag}", f"{release.status}: {release.detail}")
+            )

@@ -254,12 +254,6 @@ def test_a_forged_approval_is_rejected(
     refused_by_check_and_release(gitprov, status)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gitprov verify checks objects and the work tree, not signed note records: a "
-    "forged approval is reported by 'gitprov approvals' and refused by check/release, but "
-    "verify passes (a records check in verify is a feature of its own; docs/reliability.md)",
-)
 def test_gitprov_verify_reports_a_forged_approval(
     approvable: Path, gitprov: Callable[..., Result]
 ) -> None:
@@ -268,7 +262,10 @@ def test_gitprov_verify_reports_a_forged_approval(
     rewrite_note(approvable, head, lambda text: text.replace('"comment":""', '"comment":"x"'))
     assert statuses(gitprov) == ["tampered"]
 
-    assert gitprov("verify").exit_code == ExitCode.FAILED
+    result = gitprov("verify")
+    assert result.exit_code == ExitCode.FAILED
+    assert "approval" in result.stdout
+    assert "tampered" in result.stdout
 
 
 def test_an_approval_by_an_unknown_key_is_rejected(
