@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
-from gitprov.adapters.staging import StagingDir
+from gitprov.adapters.staging import StagingDir, remove_dead
 from gitprov.errors import GitprovError
 from gitprov.model import digest as digests
 from gitprov.model.remote_config import RemoteSpec
@@ -394,6 +394,16 @@ class RemoteStore:
             if self._staging is None:
                 self._staging = StagingDir(Path(self.root) / _STAGING)
             return self._staging.path()
+
+    def remove_dead_staging(self) -> None:
+        """Directory store: remove the staging folders of pushes that died (no request
+        to any network; a no-op elsewhere). Uploading does it too, on its first object."""
+        base = Path(self.root) / _STAGING
+        if self.local and base.is_dir():
+            try:
+                remove_dead(base)
+            except OSError as exc:
+                raise self._denied("clean up", exc) from None
 
     def _release_staging(self) -> None:
         """Remove this process's (empty) staging folder: no upload is in flight."""

@@ -135,6 +135,9 @@ def upload(
     total = sum(len(level) for level in levels)
     total_bytes = sum(w.size for level in levels for w in level)
     if not total:
+        # A push killed after publishing its last objects left their staged copies: the
+        # rerun has nothing to send, but still removes them (tests/reliability).
+        store.remove_dead_staging()
         return report
 
     def send(want: Want) -> tuple[Want, bool]:
