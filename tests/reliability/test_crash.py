@@ -12,7 +12,7 @@ that duration (harness.kill_points). After each kill it checks the invariants:
 
 Trials per scenario: tests/reliability/budget.py (``GITPROV_RELIABILITY=full`` for the
 long run, ``GITPROV_RELIABILITY_SEED`` to replay a schedule). The report is
-docs/_reliability_crash.md.
+docs/reliability.md.
 """
 
 from __future__ import annotations
