@@ -146,7 +146,10 @@ pointers_strategy = st.builds(
     type=st.sampled_from(["file", "dir"]),
     access=st.sampled_from(pointers.ACCESS_LEVELS),
     produced_by=st.none() | st.text(max_size=20),
-    card=st.none() | st.text(max_size=20),
+    # A card is a file name beside the pointer, like the artifact (pointer.parse refuses
+    # anything else); stage is free text, "release" among it.
+    card=st.none() | names.filter(lambda n: "\\" not in n),
+    stage=st.none() | st.sampled_from(["release", "candidate"]) | st.text(max_size=20),
 )
 
 
