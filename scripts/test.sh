@@ -26,4 +26,4 @@ ruff format --check gitprov tests bench
 echo "== mypy --strict gitprov" >&2
 mypy --strict gitprov
 echo "== pytest" >&2
-python -m pytest -W error "$@"
+python -m pytest -W error --durations=15 "$@"
