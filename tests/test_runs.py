@@ -7,6 +7,7 @@ handling: output streaming through, exit codes passed on, nothing recorded on fa
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -318,3 +319,40 @@ def test_the_dirty_diff_digest_ignores_local_diff_settings(project: Path) -> Non
     git(project, "config", "diff.noprefix", "true")
     git(project, "config", "diff.algorithm", "histogram")
     assert runs._diff_digest(ws, head, ["train.py"]) == plain
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_run_killed_before_its_commit_is_rolled_back_by_the_next_run(project: Path) -> None:
+    """What a kill between the command's end and the commit leaves (a staged record, an
+    environment snapshot, tracked outputs) does not make the next run refuse the tree."""
+    assert train(project, "--no-commit").exit_code == 0  # the state such a kill leaves
+    (orphan,) = [p for p in git(project, "diff", "--cached", "--name-only").split() if "runs/" in p]
+    run_id = Path(orphan).stem
+    journal = project / ".git/gitprov/runs-pending"
+    journal.mkdir(parents=True, exist_ok=True)
+    (journal / run_id).write_text(json.dumps({"pid": _dead_pid(), "paths": [orphan]}))
+
+    result = train(project)
+
+    assert result.exit_code == 0, result.stderr
+    assert f"rolled back run:{run_id}" in result.stderr
+    assert not (project / orphan).exists()
+    committed = git(project, "show", "--name-only", "--format=", "HEAD").split()
+    assert orphan not in committed
+    assert "model.pt.gitprov" in committed
+    assert git(project, "status", "--porcelain").strip() == ""
+    assert list(journal.iterdir()) == []
+
+
+def test_a_pending_run_that_is_alive_or_deliberately_staged_is_left_alone(
+    project: Path,
+) -> None:
+    assert train(project, "--no-commit").exit_code == 0  # staged on purpose: no journal
+    refused = train(project)
+    assert refused.exit_code != 0
+    assert "--allow-dirty" in refused.stderr  # its record is a change, not a leftover

@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gitprov.adapters import git, process
+from gitprov.adapters import git, process, run_journal
 from gitprov.adapters.fs import atomic_write
 from gitprov.errors import GitprovError, UsageError
 from gitprov.model import digest as digests
 from gitprov.model import env_vars, gitignore, runrecord
+from gitprov.model import environment as env_model
 from gitprov.model import pointer as pointers
 from gitprov.model.notes import format_at, new_ulid
 from gitprov.model.runrecord import ArtifactRef, RunRecord
@@ -69,7 +70,13 @@ def _check_clean(ws: Workspace, exempt: Sequence[str]) -> list[str]:
         plain = path.removesuffix(pointers.SUFFIX)
         return any(plain == p or plain.startswith(p + "/") for p in prefixes)
 
-    changed = [p for p in git.changed_paths(ws.top) if not own(p)]
+    # Environment snapshots are content-addressed data gitprov writes and checks on every
+    # read, never code: one left by an interrupted run does not make the tree dirty.
+    changed = [
+        p
+        for p in git.changed_paths(ws.top)
+        if not own(p) and not (p.startswith(env_model.ENVS_DIR + "/") and p.endswith(".json"))
+    ]
     ignore_file = str(project_files.GITIGNORE_PATH)
     if ignore_file in changed and _only_gitprov_rules_changed(ws):
         changed.remove(ignore_file)
@@ -180,22 +187,10 @@ def run(
     ws = workspace.open_workspace(cwd)
     input_paths = [_rel(ws, cwd, raw) for raw in inputs]
     output_paths = [_rel(ws, cwd, raw) for raw in outputs]
-    both = sorted(set(input_paths) & set(output_paths))
-    if both:
-        raise UsageError(
-            f"{both[0]} is both an input and an output",
-            "A run that updates a file in place reads one version and writes another: "
-            "write the output to a new path",
-        )
+    _check_paths(ws, input_paths, output_paths)
     process.resolve_program(argv[0], cwd)  # a typo fails before anything else happens
-    for rel in [*input_paths, *output_paths]:
-        # Refused before the command runs: a long training run must not be lost to it.
-        if git.is_tracked(ws.top, ws.top / rel):
-            raise GitprovError(
-                f"git already tracks {rel}; gitprov keeps artifact bytes out of git",
-                f"Run 'git rm -r --cached {rel}' (the files stay on disk), then rerun",
-            )
     head = git.head_commit(ws.top)
+    rolled_back = _roll_back_dead_runs(ws)
     dirty = _check_clean(ws, [*input_paths, *output_paths])
     if dirty and not allow_dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
@@ -225,7 +220,11 @@ def run(
     out_report = (
         track.track(cwd=ws.top, paths=output_paths, produced_by=ref) if output_paths else None
     )
+    # From here to the commit, a kill would leave the record and the environment snapshot
+    # behind: the journal lets the next run roll them back.
+    run_journal.begin(ws.layout.gitprov_dir, run_id, [runrecord.record_path(run_id)])
     env_digest, env_path, warnings = _capture_env(ws, argv, cwd, env_allow)
+    warnings = [*rolled_back, *warnings]
     safe_argv, masked = env_vars.redact_argv(list(argv))
     safe_params = {
         k: ("***" if env_vars.looks_secret(k) else env_vars.redact_value(v))
@@ -269,9 +268,49 @@ def run(
     with ws.worktree_lock():
         git.stage(ws.top, [ws.top / p for p in staged])
         if not commit:
+            run_journal.end(ws.layout.gitprov_dir, run_id)  # staged on purpose: kept
             return RunResult(code, record, None, tuple(staged), tuple(warnings))
         made = git.commit_paths(ws.top, staged, subject, [f"{runrecord.TRAILER}: {run_id}"])
+        run_journal.end(ws.layout.gitprov_dir, run_id)
     return RunResult(code, record, made, tuple(staged), tuple(warnings))
+
+
+def _check_paths(ws: Workspace, input_paths: list[str], output_paths: list[str]) -> None:
+    """Refused before the command runs: a long training run must not be lost to them."""
+    both = sorted(set(input_paths) & set(output_paths))
+    if both:
+        raise UsageError(
+            f"{both[0]} is both an input and an output",
+            "A run that updates a file in place reads one version and writes another: "
+            "write the output to a new path",
+        )
+    for rel in [*input_paths, *output_paths]:
+        if git.is_tracked(ws.top, ws.top / rel):
+            raise GitprovError(
+                f"git already tracks {rel}; gitprov keeps artifact bytes out of git",
+                f"Run 'git rm -r --cached {rel}' (the files stay on disk), then rerun",
+            )
+
+
+def _roll_back_dead_runs(ws: Workspace) -> list[str]:
+    """Remove the run record of each run killed before its commit (its own file, named by
+    its ULID, never committed). Returns one warning per run rolled back. Its outputs stay
+    tracked; an environment snapshot it wrote is content-addressed data that
+    ``_check_clean`` does not count as a change, and is left alone."""
+    said = []
+    with ws.worktree_lock():
+        for pending in run_journal.dead(ws.layout.gitprov_dir):
+            for rel in pending.paths:
+                if git.show_file(ws.top, "HEAD", rel) is not None:
+                    continue  # committed: not ours to remove
+                git.unstage_and_forget(ws.top, ws.top / rel)
+                (ws.top / rel).unlink(missing_ok=True)
+            run_journal.end(ws.layout.gitprov_dir, pending.run_id)
+            said.append(
+                f"rolled back run:{pending.run_id}, killed before its commit "
+                "(its record was never committed; its outputs stay tracked)"
+            )
+    return said
 
 
 def env_allow_from_config(top: Path) -> list[str]:
