@@ -315,10 +315,10 @@ def test_the_dirty_diff_digest_ignores_local_diff_settings(project: Path) -> Non
     (project / "train.py").write_text(TRAIN + "# tweak\n")
     ws = workspace.open_workspace(project)
     head = git(project, "rev-parse", "HEAD").strip()
-    plain = runs._diff_digest(ws, head, ["train.py"])
+    plain = runs.diff_digest_of(ws, head, ["train.py"])
     git(project, "config", "diff.noprefix", "true")
     git(project, "config", "diff.algorithm", "histogram")
-    assert runs._diff_digest(ws, head, ["train.py"]) == plain
+    assert runs.diff_digest_of(ws, head, ["train.py"]) == plain
 
 
 def _dead_pid() -> int:

@@ -42,8 +42,6 @@ from gitprov.services import runs, workspace
 from gitprov.services.lineage_dvc import pointer_digest
 from gitprov.services.workspace import Tracked, Workspace
 
-ENVS_DIR = ".gitprov/envs"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -246,7 +244,7 @@ def record(
         if unknown:
             warnings.append(f"recorded without a confidence interval: {', '.join(unknown)}")
     if _code is None:  # the code state as found; 'run' knows it better and passes it
-        _code = (bool(runs._check_clean(ws, [shown, ENVS_DIR])), None)
+        _code = (bool(runs.uncommitted_changes(ws, [shown])), None)
     dirty, diff_digest = _code
     fields = model.to_fields(
         checkpoint=rel,
@@ -319,7 +317,7 @@ def run(
     out = Path(cwd, scores_file)
     # The scores file and environment snapshots (content-addressed data, written by the
     # evaluations themselves) do not make the code dirty.
-    dirty = runs._check_clean(ws, [_scores_display(ws, out), ENVS_DIR])
+    dirty = runs.uncommitted_changes(ws, [_scores_display(ws, out)])
     if dirty and not allow_dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         raise GitprovError(
@@ -327,7 +325,7 @@ def run(
             "must name the code it ran",
             "Commit or stash them first, or pass --allow-dirty to record a digest of the diff",
         )
-    diff_digest = runs._diff_digest(ws, git.head_commit(ws.top), dirty) if dirty else None
+    diff_digest = runs.diff_digest_of(ws, git.head_commit(ws.top), dirty) if dirty else None
     before = _stamp(out)
     code = process.run_command(argv, cwd=cwd)
     if code != 0:
@@ -337,7 +335,7 @@ def run(
             f"the command succeeded but did not write the scores file {scores_file}",
             "Nothing was recorded: fix the --scores path (or the script), then rerun",
         )
-    env_digest, env_path, warnings = runs._capture_env(ws, argv, cwd, env_allow)
+    env_digest, env_path, warnings = runs.capture_env(ws, argv, cwd, env_allow)
     if env_path and not git.is_tracked(ws.top, ws.top / env_path):
         warnings.append(
             f"the environment snapshot {env_path} is new: commit it so that other clones "

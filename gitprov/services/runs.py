@@ -62,7 +62,7 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     return params
 
 
-def _check_clean(ws: Workspace, exempt: Sequence[str]) -> list[str]:
+def uncommitted_changes(ws: Workspace, exempt: Sequence[str]) -> list[str]:
     """Paths with uncommitted changes, except the run's own inputs and outputs."""
     prefixes = tuple(p.rstrip("/") for p in exempt)
 
@@ -92,7 +92,7 @@ def _only_gitprov_rules_changed(ws: Workspace) -> bool:
     return gitignore.outside_block(before) == gitignore.outside_block(now)
 
 
-def _diff_digest(ws: Workspace, head: str | None, dirty: Sequence[str]) -> str:
+def diff_digest_of(ws: Workspace, head: str | None, dirty: Sequence[str]) -> str:
     """sha256 over the tracked diff and every untracked file's name and content."""
     h = hashlib.sha256(git.diff_bytes(ws.top, head))
     tracked = set(git.ls_files(ws.top, list(dirty), others=False)) if dirty else set()
@@ -147,7 +147,7 @@ def _python_for(argv: Sequence[str], cwd: Path) -> str | None:
     return None
 
 
-def _capture_env(
+def capture_env(
     ws: Workspace, argv: Sequence[str], cwd: Path, env_allow: Sequence[str]
 ) -> tuple[str | None, str | None, list[str]]:
     """(snapshot digest, its repository path, warnings). A probe failure is a warning:
@@ -191,7 +191,7 @@ def run(
     process.resolve_program(argv[0], cwd)  # a typo fails before anything else happens
     head = git.head_commit(ws.top)
     rolled_back = _roll_back_dead_runs(ws)
-    dirty = _check_clean(ws, [*input_paths, *output_paths])
+    dirty = uncommitted_changes(ws, [*input_paths, *output_paths])
     if dirty and not allow_dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         raise GitprovError(
@@ -199,7 +199,7 @@ def run(
             "name the code it ran",
             "Commit or stash them first, or pass --allow-dirty to record a digest of the diff",
         )
-    diff_digest = _diff_digest(ws, head, dirty) if dirty else None
+    diff_digest = diff_digest_of(ws, head, dirty) if dirty else None
     run_id = new_ulid()
     ref = runrecord.RUN_PREFIX + run_id
     in_report = track.track(cwd=ws.top, paths=input_paths) if input_paths else None
@@ -223,7 +223,7 @@ def run(
     # From here to the commit, a kill would leave the record and the environment snapshot
     # behind: the journal lets the next run roll them back.
     run_journal.begin(ws.layout.gitprov_dir, run_id, [runrecord.record_path(run_id)])
-    env_digest, env_path, warnings = _capture_env(ws, argv, cwd, env_allow)
+    env_digest, env_path, warnings = capture_env(ws, argv, cwd, env_allow)
     warnings = [*rolled_back, *warnings]
     safe_argv, masked = env_vars.redact_argv(list(argv))
     safe_params = {
@@ -296,7 +296,7 @@ def _roll_back_dead_runs(ws: Workspace) -> list[str]:
     """Remove the run record of each run killed before its commit (its own file, named by
     its ULID, never committed). Returns one warning per run rolled back. Its outputs stay
     tracked; an environment snapshot it wrote is content-addressed data that
-    ``_check_clean`` does not count as a change, and is left alone."""
+    ``uncommitted_changes`` does not count as a change, and is left alone."""
     said = []
     with ws.worktree_lock():
         for pending in run_journal.dead(ws.layout.gitprov_dir):
