@@ -130,41 +130,46 @@ def _approval(record: dict[str, object], commit: str) -> Approval:
     )
 
 
-def _failure(signature: str, found: Approval, signers: list[model.Signer]) -> tuple[str, str]:
+def _refusal(
+    signature: str, principal: str, at: str, signers: list[model.Signer]
+) -> tuple[str, str]:
     """Why ssh-keygen refused a signature: the key, its validity window, or the bytes."""
-    principal = model.email_of(found.approver)
     key = model.signature_key(signature)
     allowed = model.signers_for(signers, principal, key) if key else []
     if not allowed:
         return UNKNOWN_KEY, f"the signing key is not allowed for {principal} in namespace gitprov"
-    if not any(model.within_window(s, model.parse_at(found.at)) for s in allowed):
-        return OUTSIDE_WINDOW, f"the key of {principal} was not valid at {found.at}"
+    if not any(model.within_window(s, model.parse_at(at)) for s in allowed):
+        return OUTSIDE_WINDOW, f"the key of {principal} was not valid at {at}"
     return TAMPERED, "the signature does not match the record"
 
 
-def _signature_verdict(
-    record: dict[str, object], found: Approval, *, top: Path, trusted: trust.Trust
+def verify_signature(
+    record: dict[str, object], *, signer: str, at: str, top: Path, trusted: trust.Trust
 ) -> tuple[str, str]:
+    """(status, detail) of a signed note record (an approval, a release) made by
+    ``signer`` ("Name <email>") at ``at``, against the allowed signers of ``trusted``:
+    VALID, TAMPERED, UNKNOWN_KEY or OUTSIDE_WINDOW."""
     signature = record.get("signature")
     if not isinstance(signature, str):
         return TAMPERED, "the record has no signature"
     try:
-        model.parse_at(found.at)
+        model.parse_at(at)
     except ValueError:
-        return TAMPERED, f"the record's time {found.at!r} is malformed"
+        return TAMPERED, f"the record's time {at!r} is malformed"
     signers = trusted.signers
     if signers is None or trusted.signers_text is None:
-        return UNKNOWN_KEY, f"no {model.ALLOWED_SIGNERS_PATH} is committed"
+        return UNKNOWN_KEY, f"no {model.ALLOWED_SIGNERS_PATH} is committed to verify it with"
+    principal = model.email_of(signer)
     result = signing.ssh_verify(
         allowed_signers=trusted.signers_text,
-        principal=model.email_of(found.approver),
+        principal=principal,
         namespace=model.NAMESPACE,
         signature=signature,
         data=model.signed_payload(record),
-        verify_time=model.verify_time(found.at),
+        verify_time=model.verify_time(at),
         cwd=top,
     )
-    return (VALID, result.detail) if result.ok else _failure(signature, found, signers)
+    return (VALID, result.detail) if result.ok else _refusal(signature, principal, at, signers)
 
 
 def _verify(
@@ -174,7 +179,9 @@ def _verify(
     top: Path,
     trusted: trust.Trust,
 ) -> VerifiedApproval:
-    status, detail = _signature_verdict(record, found, top=top, trusted=trusted)
+    status, detail = verify_signature(
+        record, signer=found.approver, at=found.at, top=top, trusted=trusted
+    )
     # The role is checked only for a good signature: a forged record's role means nothing.
     if status == VALID and not model.in_role(found.approver, trusted.roles.get(found.role, ())):
         status = NOT_IN_ROLE

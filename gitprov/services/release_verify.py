@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitprov.adapters import git, git_notes, signing
+from gitprov.adapters import git, git_notes
 from gitprov.errors import GitprovError
-from gitprov.model import approval as signed
 from gitprov.model import pointer as pointers
 from gitprov.model import release as model
 from gitprov.model.notes import parse_lines
-from gitprov.services import trust
-from gitprov.services.approvals import OUTSIDE_WINDOW, TAMPERED, UNKNOWN_KEY, VALID
+from gitprov.services import approvals, trust
+from gitprov.services.approvals import VALID
 
 NOT_A_RELEASE = "not_a_release"  # no marker: an ordinary tag, nothing to verify
 NO_RECORD = "no_record"
@@ -55,43 +54,14 @@ def signature_verdict(
 ) -> tuple[str, str]:
     """The signature's status and a one-line detail, as for approvals, against the
     allowed signers committed at ``trust_at`` (never an uncommitted edit)."""
-    signature = record.get("signature")
-    if not isinstance(signature, str):
-        return TAMPERED, "the record has no signature"
-    try:
-        signed.parse_at(found.at)
-    except ValueError:
-        return TAMPERED, f"the record's time {found.at!r} is malformed"
-    trusted = trust.at_commit(top, trust_at)
-    signers = trusted.signers
-    if signers is None or trusted.signers_text is None:
-        return UNKNOWN_KEY, f"no {signed.ALLOWED_SIGNERS_PATH} is committed to verify it with"
-    principal = signed.email_of(found.releaser)
-    result = signing.ssh_verify(
-        allowed_signers=trusted.signers_text,
-        principal=principal,
-        namespace=signed.NAMESPACE,
-        signature=signature,
-        data=signed.signed_payload(record),
-        verify_time=signed.verify_time(found.at),
-        cwd=top,
+    status, detail = approvals.verify_signature(
+        record,
+        signer=found.releaser,
+        at=found.at,
+        top=top,
+        trusted=trust.at_commit(top, trust_at),
     )
-    if result.ok:
-        return VALID, f"signed by {found.releaser}"
-    return _refusal(signature, principal, found.at, signers)
-
-
-def _refusal(
-    signature: str, principal: str, at: str, signers: list[signed.Signer]
-) -> tuple[str, str]:
-    """Why ssh-keygen refused a signature: the key, its validity window, or the bytes."""
-    key = signed.signature_key(signature)
-    allowed = signed.signers_for(signers, principal, key) if key else []
-    if not allowed:
-        return UNKNOWN_KEY, f"the signing key is not allowed for {principal} in namespace gitprov"
-    if not any(signed.within_window(s, signed.parse_at(at)) for s in allowed):
-        return OUTSIDE_WINDOW, f"the key of {principal} was not valid at {at}"
-    return TAMPERED, "the signature does not match the record"
+    return (VALID, f"signed by {found.releaser}") if status == VALID else (status, detail)
 
 
 def _released_digest(top: Path, checkpoint: str, commit: str) -> str | None:
