@@ -392,3 +392,30 @@ def test_custom_commands_may_use_braces_and_ranges_may_use_three_dots(repo: Path
     code, reports = check_json(repo, "--range", "HEAD~1...HEAD")
     assert [r["checkpoint"] for r in reports] == ["model.pt"]
     assert code == 0  # the card was complete when it was committed
+
+
+def test_a_card_without_metrics_is_evaluated_by_its_eval_records(
+    repo: Path, tmp_path: Path
+) -> None:
+    fill_card(repo)
+    path = repo / "model.card.md"
+    front, body = cards.parse(path.read_text(), source="card")
+    front["model-index"][0]["results"][0]["metrics"] = []
+    path.write_text(cards.join(front, body))
+    _, reports = check_json(repo, "model.pt")
+    assert statuses(reports[0])["evaluation"] == "fail"  # no metric anywhere
+
+    (record,) = (repo / ".gitprov/runs").glob("*.json")
+    env = json.loads(record.read_text())["env"]
+    metrics = tmp_path / "eval.json"
+    metrics.write_text(
+        json.dumps({"accuracy": {"value": 0.9, "ci_low": 0.88, "ci_high": 0.92, "n": 1000}})
+    )
+    recorded = run_gitprov(
+        repo, "eval", "record", "model.pt", "--dataset", "data", "--metrics", str(metrics),
+        "--env", env,
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.stderr
+    _, reports = check_json(repo, "model.pt")
+    results = {r["check"]: r for r in reports[0]["results"]}  # type: ignore[union-attr]
+    assert results["evaluation"]["status"] == "pass", results["evaluation"]

@@ -25,6 +25,7 @@ from gitprov.model import checklist as model
 from gitprov.model import decision as decisions
 from gitprov.model import markdown_sections as md
 from gitprov.model import runrecord
+from gitprov.model.card import Facts
 from gitprov.model.checks import registry
 from gitprov.model.checks.subject import (
     ApprovalState,
@@ -36,7 +37,7 @@ from gitprov.model.checks.subject import (
     Text,
 )
 from gitprov.model.env_vars import redact_value
-from gitprov.services import approvals, environment, evals, remotes
+from gitprov.services import approvals, environment, remotes
 from gitprov.services import cards as card_service
 from gitprov.services import checklist_targets as targets
 from gitprov.services.checklist_targets import Source, Target
@@ -154,7 +155,7 @@ def gather(ws: Workspace, target: Target, config: model.Config) -> Subject:
         packages=_packages(ws.top, facts.environment_id),
         evaluations=(
             *_evaluations(card_text, target.card_path, facts.environment_id),
-            *_recorded_evaluations(ws.top, target.pointer.digest),
+            *_recorded_evaluations(facts),
         ),
         decisions=tuple(info for _, _, info in linked),
         remotes=_remotes(ws, target, config),
@@ -196,9 +197,28 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _evaluation(metric: dict[str, Any], *, env: str | None, source: str) -> Evaluation:
+    """One model-index metric entry (a card's, or one made from an eval record) as the
+    checks see it: the interval and n from its ``args``; the environment from
+    ``args.environment``, else ``env``."""
+    raw_args = metric.get("args")
+    args: dict[str, Any] = raw_args if isinstance(raw_args, dict) else {}
+    n = next((args[k] for k in _SAMPLE_KEYS if isinstance(args.get(k), int)), None)
+    own_env = args.get("environment")
+    return Evaluation(
+        metric=str(metric.get("name") or metric.get("type")),
+        value=_number(metric.get("value")),
+        ci_low=_number(args.get("ci_low")),
+        ci_high=_number(args.get("ci_high")),
+        n=n if not isinstance(n, bool) else None,
+        environment=own_env if isinstance(own_env, str) and own_env else env,
+        source=source,
+    )
+
+
 def _evaluations(card_text: str | None, card_path: str, env: str | None) -> tuple[Evaluation, ...]:
-    """The metrics of the card's model-index: an interval, n and an environment (the
-    metric's ``args.environment``, else the training run's, which computed them)."""
+    """The metrics of the card's model-index (a metric without its own environment was
+    computed by the training run, in the run's)."""
     if card_text is None:
         return ()
     try:
@@ -207,45 +227,24 @@ def _evaluations(card_text: str | None, card_path: str, env: str | None) -> tupl
         metrics = [m for r in results for m in r.get("metrics", []) if isinstance(m, dict)]
     except (cards.CardError, AttributeError, TypeError):
         return ()
+    return tuple(
+        _evaluation(metric, env=env, source="card")
+        for metric in metrics
+        # the empty row of a card without metrics
+        if not (metric.get("value") == metric.get("name") == cards.PLACEHOLDER)
+    )
+
+
+def _recorded_evaluations(facts: Facts) -> list[Evaluation]:
+    """The ``eval`` records of the checkpoint (``gitprov eval``), as the lineage facts
+    already hold them (the latest value of each metric per dataset split): the notes are
+    read once per checkpoint, not once for the card and again here."""
     out = []
-    for metric in metrics:
-        if metric.get("value") == cards.PLACEHOLDER and metric.get("name") == cards.PLACEHOLDER:
-            continue  # the empty row of a card without metrics
-        raw_args = metric.get("args")
-        args: dict[str, Any] = raw_args if isinstance(raw_args, dict) else {}
-        n = next((args[k] for k in _SAMPLE_KEYS if isinstance(args.get(k), int)), None)
-        own_env = args.get("environment")
-        out.append(
-            Evaluation(
-                metric=str(metric.get("name") or metric.get("type")),
-                value=_number(metric.get("value")),
-                ci_low=_number(args.get("ci_low")),
-                ci_high=_number(args.get("ci_high")),
-                n=n if not isinstance(n, bool) else None,
-                environment=own_env if isinstance(own_env, str) and own_env else env,
-                source="card",
-            )
-        )
-    return tuple(out)
-
-
-def _recorded_evaluations(top: Path, digest: str) -> list[Evaluation]:
-    """The metrics of the ``eval`` records of ``digest`` (``gitprov eval record``)."""
-    if git.head_commit(top) is None:
-        return []
-    return [
-        Evaluation(
-            metric=name,
-            value=estimate.value,
-            ci_low=estimate.ci_low,
-            ci_high=estimate.ci_high,
-            n=estimate.n,
-            environment=record.env,
-            source=f"eval:{record.id}",
-        )
-        for record in evals.records_for(cwd=top, digest=digest)
-        for name, estimate in record.metrics.items()
-    ]
+    for result in facts.evaluations:
+        for metric in result.get("metrics", []):
+            args = metric.get("args") if isinstance(metric.get("args"), dict) else {}
+            out.append(_evaluation(metric, env=None, source=str(args.get("evaluation", "eval"))))
+    return out
 
 
 def _decisions(
